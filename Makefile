@@ -1,0 +1,19 @@
+# introw_roles -- PGXS build
+EXTENSION  = introw_roles
+MODULE_big = introw_roles
+OBJS       = src/introw.o src/principal.o src/privileged.o src/visibility_cache.o \
+             src/visibility.o src/default_role.o
+DATA       = sql/introw_roles--1.0.sql
+SHLIB_LINK = -lcurl
+PG_CFLAGS  = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
+
+REGRESS      = setup principal visibility default_role
+REGRESS_OPTS = --inputdir=. --outputdir=results_regress
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# PostgreSQL's headers are not -Wextra clean; treat them as system headers
+# so that the warnings shown are this project's own.
+override CPPFLAGS := -isystem $(includedir_server) $(CPPFLAGS)

@@ -1,0 +1,184 @@
+/*-------------------------------------------------------------------------
+ * default_role.c
+ *		BEFORE INSERT OR UPDATE trigger on introw.partner_contacts
+ *		(PRODUCT.md section 5).
+ *
+ * INSERT (also multi-row, COPY and INSERT ... ON CONFLICT): a row without a
+ * role gets the tenant's default role and role_source 'default'; a row with
+ * a role keeps it, with role_source 'explicit' unless the writer said
+ * 'crm'.  Without a default the row stays role-less and one WARNING per
+ * statement and tenant says how to fix it.
+ *
+ * UPDATE: role_source follows role_id (NULL without a role, 'explicit' when
+ * the role changes and the writer did not say otherwise); updated_at is
+ * the transaction's timestamp.
+ *-------------------------------------------------------------------------
+ */
+#include "introw.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(introw_partner_contacts_role);
+
+/* Column numbers, looked up once per relation. */
+typedef struct ContactColumns
+{
+	Oid			relid;
+	int			tenant_id;
+	int			role_id;
+	int			role_source;
+	int			updated_at;
+} ContactColumns;
+
+static ContactColumns columns;
+
+/* Where the last "no default role" warning was given. */
+static LocalTransactionId warned_lxid = InvalidLocalTransactionId;
+static CommandId warned_cid;
+static int64 warned_tenant;
+
+static int
+ColumnNumber(TupleDesc tupdesc, const char *name)
+{
+	int			attnum = SPI_fnumber(tupdesc, name);
+
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("introw.partner_contacts_role() needs a column \"%s\"", name)));
+	return attnum;
+}
+
+static void
+LoadColumns(Relation rel)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	if (columns.relid == RelationGetRelid(rel))
+		return;
+	columns.tenant_id = ColumnNumber(tupdesc, "tenant_id");
+	columns.role_id = ColumnNumber(tupdesc, "role_id");
+	columns.role_source = ColumnNumber(tupdesc, "role_source");
+	columns.updated_at = ColumnNumber(tupdesc, "updated_at");
+	columns.relid = RelationGetRelid(rel);
+}
+
+/* role_source as a C string, or NULL. */
+static char *
+GetRoleSource(HeapTuple tuple, TupleDesc tupdesc)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, columns.role_source, tupdesc, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+static void
+WarnNoDefault(int64 tenant_id)
+{
+	CommandId	cid = GetCurrentCommandId(false);
+
+	if (warned_lxid == MyProc->lxid && warned_cid == cid && warned_tenant == tenant_id)
+		return;
+	warned_lxid = MyProc->lxid;
+	warned_cid = cid;
+	warned_tenant = tenant_id;
+	ereport(WARNING,
+			(errmsg("tenant " INT64_FORMAT " has no default partner role: new contacts get no role",
+					tenant_id),
+			 errdetail("A contact without a role sees only tabs no role limits and only the objects it collaborates on."),
+			 errhint("Set one with introw.set_default_role(role_id), then run introw.assign_default_role(" INT64_FORMAT ").",
+					 tenant_id)));
+}
+
+static HeapTuple
+OnInsert(HeapTuple tuple, TupleDesc tupdesc)
+{
+	bool		isnull;
+	int64		tenant_id;
+	int64		role_id;
+	char	   *source;
+	int			cols[2] = {columns.role_id, columns.role_source};
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	(void) heap_getattr(tuple, columns.role_id, tupdesc, &isnull);
+	if (!isnull)
+	{
+		source = GetRoleSource(tuple, tupdesc);
+		if (source != NULL && strcmp(source, "crm") == 0)
+			return tuple;
+		values[1] = CStringGetTextDatum("explicit");
+		return heap_modify_tuple_by_cols(tuple, tupdesc, 1, &cols[1], &values[1], &nulls[1]);
+	}
+	tenant_id = DatumGetInt64(heap_getattr(tuple, columns.tenant_id, tupdesc, &isnull));
+	if (isnull)
+		return tuple;			/* NOT NULL will refuse it */
+	if (!TenantDefaultRole(tenant_id, &role_id))
+	{
+		WarnNoDefault(tenant_id);
+		nulls[0] = nulls[1] = true;
+		values[0] = values[1] = (Datum) 0;
+	}
+	else
+	{
+		values[0] = Int64GetDatum(role_id);
+		values[1] = CStringGetTextDatum("default");
+	}
+	return heap_modify_tuple_by_cols(tuple, tupdesc, 2, cols, values, nulls);
+}
+
+static HeapTuple
+OnUpdate(HeapTuple oldtuple, HeapTuple newtuple, TupleDesc tupdesc)
+{
+	bool		old_role_null;
+	bool		new_role_null;
+	Datum		old_role = heap_getattr(oldtuple, columns.role_id, tupdesc, &old_role_null);
+	Datum		new_role = heap_getattr(newtuple, columns.role_id, tupdesc, &new_role_null);
+	char	   *old_source = GetRoleSource(oldtuple, tupdesc);
+	char	   *new_source = GetRoleSource(newtuple, tupdesc);
+	bool		role_changed = old_role_null != new_role_null ||
+		(!new_role_null && DatumGetInt64(old_role) != DatumGetInt64(new_role));
+	bool		source_kept = (old_source == NULL) == (new_source == NULL) &&
+		(new_source == NULL || strcmp(old_source, new_source) == 0);
+	int			cols[2] = {columns.role_source, columns.updated_at};
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (new_role_null)
+		nulls[0] = true;
+	else if (new_source == NULL || (role_changed && source_kept))
+		values[0] = CStringGetTextDatum("explicit");
+	else
+		values[0] = CStringGetTextDatum(new_source);
+	values[1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	return heap_modify_tuple_by_cols(newtuple, tupdesc, 2, cols, values, nulls);
+}
+
+Datum
+introw_partner_contacts_role(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	tupdesc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("introw.partner_contacts_role() must be a BEFORE INSERT OR UPDATE ... FOR EACH ROW trigger")));
+	LoadColumns(trigdata->tg_relation);
+	tupdesc = RelationGetDescr(trigdata->tg_relation);
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		return PointerGetDatum(OnInsert(trigdata->tg_trigtuple, tupdesc));
+	return PointerGetDatum(OnUpdate(trigdata->tg_trigtuple, trigdata->tg_newtuple, tupdesc));
+}

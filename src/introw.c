@@ -1,0 +1,27 @@
+/*-------------------------------------------------------------------------
+ * introw.c
+ *		Module entry point of introw_roles.
+ *
+ * Loaded on first use of any of the extension's C functions (or at start
+ * when listed in shared_preload_libraries).  Registers, once per backend,
+ * the transaction callbacks of the principal and the relcache callback of
+ * the visibility cache, and reserves the "introw." GUC prefix.
+ *-------------------------------------------------------------------------
+ */
+#include "introw.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	MarkGUCPrefixReserved("introw");
+	PrincipalRegisterCallbacks();
+	VisibilityCacheRegisterCallbacks();
+}

@@ -1,0 +1,94 @@
+/*-------------------------------------------------------------------------
+ * introw.h
+ *		Declarations shared by the C files of introw_roles.
+ *
+ * principal.c         who is asking (backend memory, transactional)
+ * privileged.c        catalog-style lookups that bypass row-level security
+ * visibility_cache.c  per-backend cache of what the principal may see
+ * visibility.c        SQL-callable visibility functions used by policies
+ * default_role.c      BEFORE INSERT/UPDATE trigger on partner_contacts
+ *-------------------------------------------------------------------------
+ */
+#ifndef INTROW_H
+#define INTROW_H
+
+#include "postgres.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+
+/* What kind of person the principal is, as set by set_contact/set_user. */
+typedef enum PrincipalKind
+{
+	PRINCIPAL_NONE = 0,
+	PRINCIPAL_CONTACT,
+	PRINCIPAL_USER
+} PrincipalKind;
+
+typedef struct Principal
+{
+	PrincipalKind kind;
+	int64		tenant_id;
+	int64		id;				/* contact_id or user_id */
+} Principal;
+
+/* What the principal may do, resolved from the tables (cache). */
+typedef enum AccessKind
+{
+	ACCESS_NONE = 0,
+	ACCESS_CONTACT,
+	ACCESS_ADMIN,
+	ACCESS_MEMBER,
+	ACCESS_PARTNER_MANAGER,
+	ACCESS_CRM_USER
+} AccessKind;
+
+/* principal.c */
+extern const Principal *CurrentPrincipal(void);
+extern uint64 PrincipalGeneration(void);
+extern void PrincipalRegisterCallbacks(void);
+
+/* privileged.c */
+typedef struct PrivilegedState
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+} PrivilegedState;
+
+extern void BeginPrivileged(PrivilegedState *state);
+extern void EndPrivileged(PrivilegedState *state);
+extern int	PrivilegedQuery(const char *sql, int nargs, Oid *argtypes,
+							Datum *values, const char *nulls);
+extern bool SpiGetInt64(int row, int col, int64 *result);
+extern bool SpiGetBool(int row, int col, bool *result);
+
+/* visibility_cache.c */
+typedef struct VisibilityCache
+{
+	AccessKind	access;
+	int64		tenant_id;
+	int64		org_id;			/* contact's organisation */
+	bool		has_role;
+	int64		role_id;
+	bool		restricted;		/* collaboration restricted (or no role) */
+	ArrayType  *tab_ids;		/* sorted bigint[] */
+	ArrayType  *room_ids;
+	ArrayType  *org_ids;		/* organisations readable */
+	ArrayType  *managed_org_ids;
+	ArrayType  *user_ids;		/* internal users readable */
+} VisibilityCache;
+
+extern const VisibilityCache *GetVisibilityCache(void);
+extern void VisibilityCacheRegisterCallbacks(void);
+extern Oid	VisibilitySentinelOid(void);
+extern bool TenantDefaultRole(int64 tenant_id, int64 *role_id);
+extern ArrayType *ContactTabIds(int64 tenant_id, int64 org_id, bool has_role, int64 role_id);
+extern bool LookupContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
+						  bool *has_role, int64 *role_id, bool *restricted);
+extern bool LookupUser(int64 user_id, int64 *tenant_id, AccessKind *access, bool *active);
+
+/* shared helpers */
+extern bool SortedInt64ArrayContains(ArrayType *array, int64 value);
+extern const char *AccessKindName(AccessKind kind);
+
+#endif							/* INTROW_H */

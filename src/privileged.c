@@ -1,0 +1,84 @@
+/*-------------------------------------------------------------------------
+ * privileged.c
+ *		Lookups that must see every row regardless of row-level security.
+ *
+ * Visibility is computed from the very tables it protects, so the lookups
+ * run as the bootstrap superuser (which bypasses row-level security, also
+ * FORCE'd) with search_path pinned to pg_catalog, as a SECURITY DEFINER
+ * function would.  Queries are fixed strings with parameters; nothing of
+ * the caller reaches them but the parameter values.
+ *
+ * An error inside leaves the user id and GUC nest level to be restored by
+ * (sub)transaction abort, as for SECURITY DEFINER functions.
+ *-------------------------------------------------------------------------
+ */
+#include "introw.h"
+
+#include "catalog/pg_authid.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+void
+BeginPrivileged(PrivilegedState *state)
+{
+	GetUserIdAndSecContext(&state->save_userid, &state->save_sec_context);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
+						   state->save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	state->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+void
+EndPrivileged(PrivilegedState *state)
+{
+	AtEOXact_GUC(true, state->save_nestlevel);
+	SetUserIdAndSecContext(state->save_userid, state->save_sec_context);
+}
+
+/*
+ * Run a read-only query inside an SPI connection the caller opened, as a
+ * privileged user, against the active snapshot.  Returns the row count;
+ * results are in SPI_tuptable.
+ */
+int
+PrivilegedQuery(const char *sql, int nargs, Oid *argtypes,
+				Datum *values, const char *nulls)
+{
+	PrivilegedState state;
+	int			rc;
+
+	BeginPrivileged(&state);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, true, 0);
+	EndPrivileged(&state);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "introw: lookup failed: %s", SPI_result_code_string(rc));
+	return (int) SPI_processed;
+}
+
+bool
+SpiGetInt64(int row, int col, int64 *result)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+								  col, &isnull);
+
+	if (!isnull)
+		*result = DatumGetInt64(d);
+	return !isnull;
+}
+
+bool
+SpiGetBool(int row, int col, bool *result)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+								  col, &isnull);
+
+	if (!isnull)
+		*result = DatumGetBool(d);
+	return !isnull;
+}

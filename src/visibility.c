@@ -1,0 +1,131 @@
+/*-------------------------------------------------------------------------
+ * visibility.c
+ *		SQL-callable visibility functions (PRODUCT.md section 4).
+ *
+ * Policies call these inside (SELECT ...) so each runs once per statement;
+ * all of them read the per-backend cache of visibility_cache.c.
+ *-------------------------------------------------------------------------
+ */
+#include "introw.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(introw_visible_tab_ids);
+PG_FUNCTION_INFO_V1(introw_can_see_tab);
+PG_FUNCTION_INFO_V1(introw_contact_visible_tab_ids);
+PG_FUNCTION_INFO_V1(introw_visible_room_ids);
+PG_FUNCTION_INFO_V1(introw_readable_org_ids);
+PG_FUNCTION_INFO_V1(introw_managed_org_ids);
+PG_FUNCTION_INFO_V1(introw_readable_user_ids);
+PG_FUNCTION_INFO_V1(introw_reads_configuration);
+PG_FUNCTION_INFO_V1(introw_current_principal_kind);
+
+/* A copy in the caller's memory: the cache may be rebuilt at any time. */
+static Datum
+CopyArray(ArrayType *array)
+{
+	Size		size = VARSIZE(array);
+	ArrayType  *copy = palloc(size);
+
+	memcpy(copy, array, size);
+	PG_RETURN_ARRAYTYPE_P(copy);
+}
+
+Datum
+introw_visible_tab_ids(PG_FUNCTION_ARGS)
+{
+	return CopyArray(GetVisibilityCache()->tab_ids);
+}
+
+Datum
+introw_visible_room_ids(PG_FUNCTION_ARGS)
+{
+	return CopyArray(GetVisibilityCache()->room_ids);
+}
+
+Datum
+introw_readable_org_ids(PG_FUNCTION_ARGS)
+{
+	return CopyArray(GetVisibilityCache()->org_ids);
+}
+
+Datum
+introw_managed_org_ids(PG_FUNCTION_ARGS)
+{
+	return CopyArray(GetVisibilityCache()->managed_org_ids);
+}
+
+Datum
+introw_readable_user_ids(PG_FUNCTION_ARGS)
+{
+	return CopyArray(GetVisibilityCache()->user_ids);
+}
+
+Datum
+introw_can_see_tab(PG_FUNCTION_ARGS)
+{
+	const VisibilityCache *cache = GetVisibilityCache();
+
+	PG_RETURN_BOOL(SortedInt64ArrayContains(cache->tab_ids, PG_GETARG_INT64(0)));
+}
+
+static bool
+BypassesRowSecurity(void)
+{
+	return superuser() || has_bypassrls_privilege(GetUserId());
+}
+
+Datum
+introw_reads_configuration(PG_FUNCTION_ARGS)
+{
+	AccessKind	access;
+
+	if (BypassesRowSecurity())
+		PG_RETURN_BOOL(true);
+	access = GetVisibilityCache()->access;
+	PG_RETURN_BOOL(access == ACCESS_ADMIN || access == ACCESS_MEMBER ||
+				   access == ACCESS_PARTNER_MANAGER);
+}
+
+Datum
+introw_current_principal_kind(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(AccessKindName(GetVisibilityCache()->access)));
+}
+
+/*
+ * The tabs a given contact sees, for reports.  Allowed to superusers,
+ * BYPASSRLS roles and an admin principal (of the contact's tenant: a contact
+ * of another tenant does not exist for it).
+ */
+Datum
+introw_contact_visible_tab_ids(PG_FUNCTION_ARGS)
+{
+	int64		contact_id;
+	int64		tenant_id;
+	int64		org_id;
+	int64		role_id;
+	bool		has_role;
+	bool		restricted;
+	bool		bypass = BypassesRowSecurity();
+	const VisibilityCache *cache = GetVisibilityCache();
+
+	if (!bypass && cache->access != ACCESS_ADMIN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for introw.contact_visible_tab_ids"),
+				 errdetail("Only an admin principal, a superuser or a BYPASSRLS role may report on other contacts.")));
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	contact_id = PG_GETARG_INT64(0);
+	if (!LookupContact(contact_id, &tenant_id, &org_id, &has_role, &role_id, &restricted) ||
+		(!bypass && tenant_id != cache->tenant_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("partner contact " INT64_FORMAT " does not exist", contact_id)));
+	PG_RETURN_ARRAYTYPE_P(ContactTabIds(tenant_id, org_id, has_role, role_id));
+}

@@ -1,0 +1,535 @@
+/*-------------------------------------------------------------------------
+ * visibility_cache.c
+ *		Per-backend cache of what the current principal may see.
+ *
+ * The cache holds the principal's access kind, tenant, organisation, role
+ * and the sorted id arrays the row-level security policies compare with.
+ * It lives in a memory context of its own and is rebuilt when:
+ *
+ *	- the principal changes (principal.c bumps a generation number);
+ *	- a relcache invalidation for the sentinel sequence
+ *	  introw.visibility_epoch arrives.  Statement triggers on every table
+ *	  visibility depends on send one (introw_visibility_changed); it is
+ *	  transactional, reaches other backends at commit, is replayed on hot
+ *	  standbys, and is re-sent locally when a (sub)transaction aborts;
+ *	- the cache was built with a REPEATABLE READ transaction's snapshot and
+ *	  that transaction is over.
+ *
+ * Every lookup first calls AcceptInvalidationMessages(), so a statement that
+ * takes no new lock still sees changes committed before it started.  In
+ * READ COMMITTED the cache is built from the latest snapshot, taken after
+ * the invalidations were read, so it can never be older than the change
+ * whose message dropped it; under REPEATABLE READ and SERIALIZABLE it is
+ * built from the transaction snapshot and discarded with the transaction.
+ *
+ * The same rules govern the per-tenant default-role map used by the
+ * default-role trigger.
+ *-------------------------------------------------------------------------
+ */
+#include "introw.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+PG_FUNCTION_INFO_V1(introw_visibility_changed);
+
+/*
+ * When a cached value stops being usable.  inval_count is the number of
+ * sentinel invalidations seen when its build began: one arriving during the
+ * build (SPI takes locks, which reads invalidations) makes it stale at once.
+ */
+typedef struct CacheValidity
+{
+	uint64		inval_count;
+	bool		xact_bound;		/* built from a transaction snapshot */
+	LocalTransactionId lxid;
+} CacheValidity;
+
+typedef struct DefaultRoleEntry
+{
+	int64		tenant_id;		/* hash key */
+	bool		has_default;
+	int64		role_id;
+} DefaultRoleEntry;
+
+static MemoryContext VisibilityContext = NULL;
+static VisibilityCache cache;
+static CacheValidity cache_validity;
+static uint64 cache_generation;
+
+static MemoryContext DefaultsContext = NULL;
+static HTAB *default_roles;
+static CacheValidity defaults_validity;
+
+static Oid	sentinel_oid = InvalidOid;
+static uint64 inval_counter = 1;	/* 0 never matches: "not built" */
+
+#define Q_CONTACT \
+	"SELECT c.tenant_id, c.org_id, c.role_id, " \
+	"       coalesce(r.collaboration_restricted, true) " \
+	"FROM introw.partner_contacts c " \
+	"LEFT JOIN introw.partner_roles r " \
+	"  ON r.tenant_id = c.tenant_id AND r.role_id = c.role_id " \
+	"WHERE c.contact_id = $1"
+
+#define Q_USER \
+	"SELECT tenant_id, user_role, active FROM introw.internal_users WHERE user_id = $1"
+
+#define Q_CONTACT_TABS \
+	"SELECT coalesce(array_agg(t.tab_id ORDER BY t.tab_id), '{}') " \
+	"FROM introw.tabs t " \
+	"JOIN introw.rooms r ON r.tenant_id = t.tenant_id AND r.room_id = t.room_id " \
+	"WHERE t.tenant_id = $1 AND (r.org_id IS NULL OR r.org_id = $2) " \
+	"  AND (NOT EXISTS (SELECT 1 FROM introw.tab_roles x " \
+	"                   WHERE x.tenant_id = t.tenant_id AND x.tab_id = t.tab_id) " \
+	"       OR EXISTS (SELECT 1 FROM introw.tab_roles x " \
+	"                  WHERE x.tenant_id = t.tenant_id AND x.tab_id = t.tab_id " \
+	"                    AND x.role_id = $3))"
+
+#define Q_CONTACT_ROOMS \
+	"SELECT coalesce(array_agg(room_id ORDER BY room_id), '{}') FROM introw.rooms " \
+	"WHERE tenant_id = $1 AND (org_id IS NULL OR org_id = $2)"
+
+#define Q_ALL_TABS \
+	"SELECT coalesce(array_agg(tab_id ORDER BY tab_id), '{}') FROM introw.tabs WHERE tenant_id = $1"
+#define Q_ALL_ROOMS \
+	"SELECT coalesce(array_agg(room_id ORDER BY room_id), '{}') FROM introw.rooms WHERE tenant_id = $1"
+#define Q_ALL_ORGS \
+	"SELECT coalesce(array_agg(org_id ORDER BY org_id), '{}') " \
+	"FROM introw.partner_organizations WHERE tenant_id = $1"
+#define Q_ALL_USERS \
+	"SELECT coalesce(array_agg(user_id ORDER BY user_id), '{}') " \
+	"FROM introw.internal_users WHERE tenant_id = $1"
+#define Q_MANAGED_ORGS \
+	"SELECT coalesce(array_agg(org_id ORDER BY org_id), '{}') " \
+	"FROM introw.partner_organizations WHERE tenant_id = $1 AND partner_manager_id = $2"
+
+#define Q_DEFAULT_ROLE \
+	"SELECT role_id FROM introw.partner_roles WHERE tenant_id = $1 AND is_default"
+
+static void
+VisibilityRelcacheCallback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == sentinel_oid)
+	{
+		inval_counter++;
+		if (relid == InvalidOid)
+			sentinel_oid = InvalidOid;	/* look it up again */
+	}
+}
+
+void
+VisibilityCacheRegisterCallbacks(void)
+{
+	CacheRegisterRelcacheCallback(VisibilityRelcacheCallback, (Datum) 0);
+}
+
+Oid
+VisibilitySentinelOid(void)
+{
+	if (!OidIsValid(sentinel_oid))
+	{
+		Oid			nsp = get_namespace_oid("introw", false);
+
+		sentinel_oid = get_relname_relid("visibility_epoch", nsp);
+		if (!OidIsValid(sentinel_oid))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("extension \"introw_roles\" is not installed in this database")));
+	}
+	return sentinel_oid;
+}
+
+static bool
+StillValid(const CacheValidity *v)
+{
+	return v->inval_count == inval_counter &&
+		(!v->xact_bound || v->lxid == MyProc->lxid);
+}
+
+/*
+ * Open SPI and push the snapshot a cache must be built from; records in
+ * *validity how long the result may be used.
+ */
+static void
+BeginLookup(CacheValidity *validity)
+{
+	bool		xact_bound = IsolationUsesXactSnapshot();
+
+	(void) VisibilitySentinelOid();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "introw: SPI_connect failed");
+	PushActiveSnapshot(xact_bound ? GetTransactionSnapshot() : GetLatestSnapshot());
+	if (validity != NULL)
+	{
+		validity->inval_count = inval_counter;
+		validity->xact_bound = xact_bound;
+		validity->lxid = MyProc->lxid;
+	}
+}
+
+static void
+EndLookup(void)
+{
+	PopActiveSnapshot();
+	SPI_finish();
+}
+
+/* Run a query returning one bigint[]; copy it into target. */
+static ArrayType *
+QueryIdArray(const char *sql, int nargs, Datum *values, const char *nulls,
+			 MemoryContext target)
+{
+	Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
+	bool		isnull;
+	Datum		d;
+	MemoryContext old;
+	ArrayType  *result;
+
+	Assert(nargs <= 3);
+	if (PrivilegedQuery(sql, nargs, argtypes, values, nulls) != 1)
+		elog(ERROR, "introw: id list query returned no row");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	Assert(!isnull);
+	old = MemoryContextSwitchTo(target);
+	result = DatumGetArrayTypePCopy(d);
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
+static AccessKind
+ParseUserRole(const char *user_role)
+{
+	if (strcmp(user_role, "admin") == 0)
+		return ACCESS_ADMIN;
+	if (strcmp(user_role, "member") == 0)
+		return ACCESS_MEMBER;
+	if (strcmp(user_role, "partner_manager") == 0)
+		return ACCESS_PARTNER_MANAGER;
+	if (strcmp(user_role, "crm_user") == 0)
+		return ACCESS_CRM_USER;
+	return ACCESS_NONE;
+}
+
+const char *
+AccessKindName(AccessKind kind)
+{
+	switch (kind)
+	{
+		case ACCESS_CONTACT:
+			return "contact";
+		case ACCESS_ADMIN:
+			return "admin";
+		case ACCESS_MEMBER:
+			return "member";
+		case ACCESS_PARTNER_MANAGER:
+			return "partner_manager";
+		case ACCESS_CRM_USER:
+			return "crm_user";
+		case ACCESS_NONE:
+			break;
+	}
+	return "none";
+}
+
+/* Inside BeginLookup/EndLookup. */
+static bool
+FetchContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
+			 bool *has_role, int64 *role_id, bool *restricted)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(contact_id)};
+
+	if (PrivilegedQuery(Q_CONTACT, 1, argtypes, values, NULL) != 1)
+		return false;
+	SpiGetInt64(0, 1, tenant_id);
+	SpiGetInt64(0, 2, org_id);
+	*has_role = SpiGetInt64(0, 3, role_id);
+	SpiGetBool(0, 4, restricted);
+	return true;
+}
+
+/* Inside BeginLookup/EndLookup. */
+static bool
+FetchUser(int64 user_id, int64 *tenant_id, AccessKind *access, bool *active)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(user_id)};
+	bool		isnull;
+
+	if (PrivilegedQuery(Q_USER, 1, argtypes, values, NULL) != 1)
+		return false;
+	SpiGetInt64(0, 1, tenant_id);
+	*access = ParseUserRole(TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+															  SPI_tuptable->tupdesc,
+															  2, &isnull)));
+	SpiGetBool(0, 3, active);
+	return true;
+}
+
+bool
+LookupContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
+			  bool *has_role, int64 *role_id, bool *restricted)
+{
+	bool		found;
+
+	BeginLookup(NULL);
+	found = FetchContact(contact_id, tenant_id, org_id, has_role, role_id, restricted);
+	EndLookup();
+	return found;
+}
+
+bool
+LookupUser(int64 user_id, int64 *tenant_id, AccessKind *access, bool *active)
+{
+	bool		found;
+
+	BeginLookup(NULL);
+	found = FetchUser(user_id, tenant_id, access, active);
+	EndLookup();
+	return found;
+}
+
+/* Inside BeginLookup/EndLookup. */
+static ArrayType *
+FetchContactTabs(int64 tenant_id, int64 org_id, bool has_role, int64 role_id,
+				 MemoryContext target)
+{
+	Datum		values[3] = {Int64GetDatum(tenant_id), Int64GetDatum(org_id),
+	Int64GetDatum(role_id)};
+	char		nulls[3] = {' ', ' ', has_role ? ' ' : 'n'};
+
+	return QueryIdArray(Q_CONTACT_TABS, 3, values, nulls, target);
+}
+
+/* The tabs a contact with that organisation and role sees (for reports). */
+ArrayType *
+ContactTabIds(int64 tenant_id, int64 org_id, bool has_role, int64 role_id)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	ArrayType  *result;
+
+	BeginLookup(NULL);
+	result = FetchContactTabs(tenant_id, org_id, has_role, role_id, caller);
+	EndLookup();
+	return result;
+}
+
+static void
+BuildContactCache(const Principal *p)
+{
+	Datum		values[2] = {Int64GetDatum(p->tenant_id), 0};
+	int64		tenant_id;
+
+	if (!FetchContact(p->id, &tenant_id, &cache.org_id, &cache.has_role,
+					  &cache.role_id, &cache.restricted) ||
+		tenant_id != p->tenant_id)
+		return;					/* gone: no access */
+	cache.access = ACCESS_CONTACT;
+	cache.tenant_id = tenant_id;
+	cache.tab_ids = FetchContactTabs(tenant_id, cache.org_id, cache.has_role,
+									 cache.role_id, VisibilityContext);
+	values[1] = Int64GetDatum(cache.org_id);
+	cache.room_ids = QueryIdArray(Q_CONTACT_ROOMS, 2, values, NULL, VisibilityContext);
+	cache.org_ids = construct_array(&values[1], 1, INT8OID, sizeof(int64),
+									FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+static void
+BuildUserCache(const Principal *p)
+{
+	Datum		values[2] = {Int64GetDatum(p->tenant_id), Int64GetDatum(p->id)};
+	int64		tenant_id;
+	AccessKind	access;
+	bool		active;
+
+	if (!FetchUser(p->id, &tenant_id, &access, &active) ||
+		!active || tenant_id != p->tenant_id || access == ACCESS_NONE)
+		return;					/* gone or deactivated: no access */
+	cache.access = access;
+	cache.tenant_id = tenant_id;
+	cache.restricted = false;
+	cache.tab_ids = QueryIdArray(Q_ALL_TABS, 1, values, NULL, VisibilityContext);
+	cache.room_ids = QueryIdArray(Q_ALL_ROOMS, 1, values, NULL, VisibilityContext);
+	cache.org_ids = QueryIdArray(Q_ALL_ORGS, 1, values, NULL, VisibilityContext);
+	if (access == ACCESS_CRM_USER)
+		cache.user_ids = construct_array(&values[1], 1, INT8OID, sizeof(int64),
+										 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	else
+		cache.user_ids = QueryIdArray(Q_ALL_USERS, 1, values, NULL, VisibilityContext);
+	if (access == ACCESS_PARTNER_MANAGER)
+		cache.managed_org_ids = QueryIdArray(Q_MANAGED_ORGS, 2, values, NULL,
+											 VisibilityContext);
+}
+
+/* Arrays not set for this principal are empty, never NULL. */
+static void
+FillEmptyArrays(void)
+{
+	ArrayType **arrays[] = {&cache.tab_ids, &cache.room_ids, &cache.org_ids,
+	&cache.managed_org_ids, &cache.user_ids};
+
+	for (size_t i = 0; i < lengthof(arrays); i++)
+		if (*arrays[i] == NULL)
+			*arrays[i] = construct_empty_array(INT8OID);
+}
+
+static void
+RebuildVisibilityCache(void)
+{
+	const Principal *p = CurrentPrincipal();
+	MemoryContext old;
+	CacheValidity validity;
+
+	if (VisibilityContext == NULL)
+		VisibilityContext = AllocSetContextCreate(TopMemoryContext,
+												  "introw visibility cache",
+												  ALLOCSET_SMALL_SIZES);
+	cache_validity.inval_count = 0;
+	MemoryContextReset(VisibilityContext);
+	memset(&cache, 0, sizeof(cache));
+	cache.restricted = true;
+
+	if (p->kind != PRINCIPAL_NONE)
+	{
+		BeginLookup(&validity);
+		old = MemoryContextSwitchTo(VisibilityContext);
+		if (p->kind == PRINCIPAL_CONTACT)
+			BuildContactCache(p);
+		else
+			BuildUserCache(p);
+		MemoryContextSwitchTo(old);
+		EndLookup();
+	}
+	else
+	{
+		validity.inval_count = inval_counter;
+		validity.xact_bound = false;
+	}
+	old = MemoryContextSwitchTo(VisibilityContext);
+	FillEmptyArrays();
+	MemoryContextSwitchTo(old);
+	cache_generation = PrincipalGeneration();
+	cache_validity = validity;
+}
+
+const VisibilityCache *
+GetVisibilityCache(void)
+{
+	AcceptInvalidationMessages();
+	if (!StillValid(&cache_validity) || cache_generation != PrincipalGeneration())
+		RebuildVisibilityCache();
+	return &cache;
+}
+
+/*
+ * The tenant's default role, from a per-tenant map with the same lifetime
+ * rules as the visibility cache.  Used once per row by the default-role
+ * trigger, so bulk inserts cost one lookup per tenant.
+ */
+bool
+TenantDefaultRole(int64 tenant_id, int64 *role_id)
+{
+	DefaultRoleEntry *entry;
+
+	AcceptInvalidationMessages();
+	if (default_roles == NULL || !StillValid(&defaults_validity))
+	{
+		HASHCTL		ctl;
+
+		if (DefaultsContext == NULL)
+			DefaultsContext = AllocSetContextCreate(TopMemoryContext,
+													"introw default roles",
+													ALLOCSET_SMALL_SIZES);
+		MemoryContextReset(DefaultsContext);
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(DefaultRoleEntry);
+		ctl.hcxt = DefaultsContext;
+		default_roles = hash_create("introw default roles", 16, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		defaults_validity.inval_count = inval_counter;
+		defaults_validity.xact_bound = false;
+	}
+	entry = hash_search(default_roles, &tenant_id, HASH_FIND, NULL);
+	if (entry == NULL)
+	{
+		Oid			argtypes[1] = {INT8OID};
+		Datum		values[1] = {Int64GetDatum(tenant_id)};
+		CacheValidity validity;
+		int64		role = 0;
+		bool		has_default;
+
+		BeginLookup(&validity);
+		has_default = PrivilegedQuery(Q_DEFAULT_ROLE, 1, argtypes, values, NULL) == 1 &&
+			SpiGetInt64(0, 1, &role);
+		EndLookup();
+		if (validity.inval_count != defaults_validity.inval_count)
+			defaults_validity.inval_count = 0;	/* stale already */
+		if (validity.xact_bound)
+		{
+			/* entries from earlier snapshots stay valid for this transaction */
+			defaults_validity.xact_bound = true;
+			defaults_validity.lxid = validity.lxid;
+		}
+		entry = hash_search(default_roles, &tenant_id, HASH_ENTER, NULL);
+		entry->has_default = has_default;
+		entry->role_id = role;
+	}
+	*role_id = entry->role_id;
+	return entry->has_default;
+}
+
+/*
+ * Sorted bigint[] (no NULLs, as built above) membership by binary search.
+ */
+bool
+SortedInt64ArrayContains(ArrayType *array, int64 value)
+{
+	int64	   *data = (int64 *) ARR_DATA_PTR(array);
+	int			lo = 0;
+	int			hi = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array)) - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (data[mid] == value)
+			return true;
+		if (data[mid] < value)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+/*
+ * Statement-level trigger on the tables visibility depends on: queue a
+ * relcache invalidation of the sentinel, delivered to every backend (and
+ * standby) when this transaction commits, and to this backend at the next
+ * command.
+ */
+Datum
+introw_visibility_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("introw.visibility_changed() must be an AFTER ... FOR EACH STATEMENT trigger")));
+	CacheInvalidateRelcacheByRelid(VisibilitySentinelOid());
+	return PointerGetDatum(NULL);	/* ignored for statement triggers */
+}

@@ -1,0 +1,73 @@
+# test/lib.sh -- shared set-up for test/run and demo/run (sourced, not run).
+#
+# Installs what is missing from Debian's packages, builds and installs the
+# extension, and starts a throwaway PostgreSQL 15 cluster as the postgres OS
+# user on its own port and socket directory, with
+# shared_preload_libraries = 'introw_roles'.
+
+set -euo pipefail
+
+PGBIN=/usr/lib/postgresql/15/bin
+INTROW_PORT=${INTROW_PORT:-54329}
+INTROW_WORK=${INTROW_WORK:-/tmp/introw_roles.$INTROW_PORT}
+PACKAGES="make gcc postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
+          libtap-parser-sourcehandler-pgtap-perl libcurl4-openssl-dev libipc-run-perl"
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_packages() {
+    local missing=""
+    for p in $PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        echo "== installing:$missing"
+        as_root apt-get update -q
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
+    fi
+}
+
+# Build warning-free (-Werror) and install into the PostgreSQL 15 tree.
+build_install() {
+    echo "== building"
+    make -s COPT=-Werror PG_CONFIG=$PGBIN/pg_config
+    as_root make -s install PG_CONFIG=$PGBIN/pg_config
+}
+
+pg_user() {
+    if [ "$(id -un)" = postgres ]; then "$@"; else as_root runuser -u postgres -- "$@"; fi
+}
+
+# Throwaway cluster in $INTROW_WORK/data, socket in $INTROW_WORK.
+start_cluster() {
+    stop_cluster
+    as_root rm -rf "$INTROW_WORK"
+    as_root mkdir -p "$INTROW_WORK"
+    as_root chown postgres: "$INTROW_WORK"
+    echo "== starting a throwaway cluster on port $INTROW_PORT"
+    pg_user $PGBIN/initdb -D "$INTROW_WORK/data" -A trust -U postgres --no-sync >"$INTROW_WORK/initdb.log"
+    cat <<CONF | pg_user tee -a "$INTROW_WORK/data/postgresql.conf" >/dev/null
+port = $INTROW_PORT
+listen_addresses = ''
+unix_socket_directories = '$INTROW_WORK'
+shared_preload_libraries = 'introw_roles'
+fsync = off
+max_connections = 60
+max_prepared_transactions = 10
+log_min_messages = warning
+CONF
+    pg_user $PGBIN/pg_ctl -D "$INTROW_WORK/data" -l "$INTROW_WORK/server.log" -w start >/dev/null
+    export PGHOST=$INTROW_WORK PGPORT=$INTROW_PORT PGUSER=postgres
+}
+
+stop_cluster() {
+    if [ -f "$INTROW_WORK/data/postmaster.pid" ]; then
+        pg_user $PGBIN/pg_ctl -D "$INTROW_WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+}
+
+psql_pg() {
+    pg_user env PGHOST=$INTROW_WORK PGPORT=$INTROW_PORT psql -X -v ON_ERROR_STOP=1 -U postgres "$@"
+}
