@@ -207,6 +207,19 @@ QueryIdArray(const char *sql, int nargs, Datum *values, const char *nulls,
 	return result;
 }
 
+/* A one-element bigint[] in the cache's context. */
+static ArrayType *
+SingletonArray(int64 value)
+{
+	MemoryContext old = MemoryContextSwitchTo(VisibilityContext);
+	Datum		d = Int64GetDatum(value);
+	ArrayType  *result = construct_array(&d, 1, INT8OID, sizeof(int64),
+										 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
 static AccessKind
 ParseUserRole(const char *user_role)
 {
@@ -341,8 +354,7 @@ BuildContactCache(const Principal *p)
 									 cache.role_id, VisibilityContext);
 	values[1] = Int64GetDatum(cache.org_id);
 	cache.room_ids = QueryIdArray(Q_CONTACT_ROOMS, 2, values, NULL, VisibilityContext);
-	cache.org_ids = construct_array(&values[1], 1, INT8OID, sizeof(int64),
-									FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	cache.org_ids = SingletonArray(cache.org_id);
 }
 
 static void
@@ -363,8 +375,7 @@ BuildUserCache(const Principal *p)
 	cache.room_ids = QueryIdArray(Q_ALL_ROOMS, 1, values, NULL, VisibilityContext);
 	cache.org_ids = QueryIdArray(Q_ALL_ORGS, 1, values, NULL, VisibilityContext);
 	if (access == ACCESS_CRM_USER)
-		cache.user_ids = construct_array(&values[1], 1, INT8OID, sizeof(int64),
-										 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+		cache.user_ids = SingletonArray(p->id);
 	else
 		cache.user_ids = QueryIdArray(Q_ALL_USERS, 1, values, NULL, VisibilityContext);
 	if (access == ACCESS_PARTNER_MANAGER)
@@ -402,13 +413,12 @@ RebuildVisibilityCache(void)
 
 	if (p->kind != PRINCIPAL_NONE)
 	{
+		/* SPI calls switch memory contexts: every copy names its target */
 		BeginLookup(&validity);
-		old = MemoryContextSwitchTo(VisibilityContext);
 		if (p->kind == PRINCIPAL_CONTACT)
 			BuildContactCache(p);
 		else
 			BuildUserCache(p);
-		MemoryContextSwitchTo(old);
 		EndLookup();
 	}
 	else
