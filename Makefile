@@ -17,3 +17,8 @@ include $(PGXS)
 # PostgreSQL's headers are not -Wextra clean; treat them as system headers
 # so that the warnings shown are this project's own.
 override CPPFLAGS := -isystem $(includedir_server) $(CPPFLAGS)
+
+# test/run asks for the regression list
+print-regress:
+	@echo $(REGRESS)
+.PHONY: print-regress

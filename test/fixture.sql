@@ -142,5 +142,6 @@ END $$;
 GRANT USAGE ON SCHEMA introw TO regress_introw_app, regress_introw_nobody;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA introw TO regress_introw_app, regress_introw_nobody;
 GRANT EXECUTE ON FUNCTION introw.set_contact(bigint, boolean), introw.set_user(bigint, boolean),
-                          introw.reset_principal() TO regress_introw_app;
+                          introw.reset_principal(), introw.contact_visible_tab_ids(bigint)
+    TO regress_introw_app;
 GRANT SELECT ON public.fx TO regress_introw_app, regress_introw_nobody;

@@ -57,6 +57,7 @@ fsync = off
 max_connections = 60
 max_prepared_transactions = 10
 log_min_messages = warning
+autovacuum = off
 CONF
     pg_user $PGBIN/pg_ctl -D "$INTROW_WORK/data" -l "$INTROW_WORK/server.log" -w start >/dev/null
     export PGHOST=$INTROW_WORK PGPORT=$INTROW_PORT PGUSER=postgres

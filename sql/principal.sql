@@ -1,0 +1,136 @@
+-- The principal: set_contact, set_user, reset_principal, the getters,
+-- is_local, transactions, bad ids, and who may call what.
+SET ROLE regress_introw_app;
+
+-- no principal: nothing set, every table reads empty, writes refused
+SELECT introw.current_tenant_id(), introw.current_contact_id(), introw.current_user_id(),
+       introw.current_principal_kind();
+SELECT count(*) FROM introw.tenants;
+SELECT count(*) FROM introw.partner_contacts;
+INSERT INTO introw.tiers (tenant_id, name) VALUES (fx('acme'), 'Platinum');
+
+-- a contact
+SELECT introw.set_contact(fx('rep'));
+SELECT introw.current_tenant_id() = fx('acme') AS tenant_ok,
+       introw.current_contact_id() = fx('rep') AS contact_ok,
+       introw.current_user_id() IS NULL AS no_user,
+       introw.current_principal_kind();
+-- an internal user
+SELECT introw.set_user(fx('admin'));
+SELECT introw.current_tenant_id() = fx('acme') AS tenant_ok,
+       introw.current_contact_id() IS NULL AS no_contact,
+       introw.current_user_id() = fx('admin') AS user_ok,
+       introw.current_principal_kind();
+SELECT introw.set_user(fx('crm'));
+SELECT introw.current_principal_kind();
+SELECT introw.reset_principal();
+SELECT introw.current_tenant_id(), introw.current_principal_kind();
+
+-- unknown, NULL and inactive ids are errors that leave no principal
+SELECT introw.set_contact(fx('rep'));
+SELECT introw.set_contact(-1);
+SELECT introw.current_tenant_id(), introw.current_principal_kind();
+SELECT introw.set_contact(fx('rep'));
+SELECT introw.set_contact(NULL);
+SELECT introw.current_principal_kind();
+SELECT introw.set_contact(fx('rep'));
+SELECT introw.set_contact(fx('rep'), NULL);
+SELECT introw.current_principal_kind();
+SELECT introw.set_user(fx('admin'));
+SELECT introw.set_user(fx('off'));
+SELECT introw.current_principal_kind();
+SELECT introw.set_user(fx('admin'));
+SELECT introw.set_user(fx('rep') + 1000000);
+SELECT introw.current_principal_kind();
+-- a contact id is not a user id
+SELECT introw.set_user(fx('gamma_rep') + 1000);
+-- also inside a transaction block: the error aborts it, and no principal survives
+SELECT introw.set_contact(fx('rep'));
+BEGIN;
+SELECT introw.set_user(fx('admin'));
+SELECT introw.set_contact(-42);
+ROLLBACK;
+SELECT introw.current_principal_kind();
+
+-- is_local lasts until the end of the transaction, commit or abort
+SELECT introw.set_contact(fx('rep'));
+BEGIN;
+SELECT introw.set_user(fx('admin'), true);
+SELECT introw.current_principal_kind();
+COMMIT;
+SELECT introw.current_principal_kind(), introw.current_contact_id() = fx('rep') AS back_to_rep;
+BEGIN;
+SELECT introw.set_user(fx('admin'), is_local => true);
+SELECT introw.current_principal_kind();
+ROLLBACK;
+SELECT introw.current_principal_kind();
+-- a pooler in transaction mode: set locally, the next transaction has none
+SELECT introw.reset_principal();
+BEGIN;
+SELECT introw.set_contact(fx('se'), true);
+SELECT count(*) AS se_tabs FROM introw.tabs;
+COMMIT;
+SELECT introw.current_principal_kind(), count(*) AS tabs_after FROM introw.tabs;
+
+-- a session-level set inside an aborted transaction is undone, as SET is
+SELECT introw.set_contact(fx('rep'));
+BEGIN;
+SELECT introw.set_user(fx('member'));
+ROLLBACK;
+SELECT introw.current_principal_kind();
+BEGIN;
+SELECT introw.set_user(fx('member'));
+COMMIT;
+SELECT introw.current_principal_kind();
+
+-- subtransactions: ROLLBACK TO undoes, RELEASE keeps
+SELECT introw.set_contact(fx('rep'));
+BEGIN;
+SAVEPOINT a;
+SELECT introw.set_user(fx('admin'));
+ROLLBACK TO SAVEPOINT a;
+SELECT introw.current_principal_kind();
+SAVEPOINT b;
+SELECT introw.set_user(fx('pm'));
+SAVEPOINT c;
+SELECT introw.set_user(fx('crm'));
+RELEASE SAVEPOINT c;
+SELECT introw.current_principal_kind();
+ROLLBACK TO SAVEPOINT b;
+SELECT introw.current_principal_kind();
+SAVEPOINT d;
+SELECT introw.set_user(fx('member'));
+RELEASE SAVEPOINT d;
+COMMIT;
+SELECT introw.current_principal_kind();
+
+-- a principal whose row goes away, or who is deactivated, reads as none
+RESET ROLE;
+SELECT introw.set_user(fx('pm2'));
+SELECT introw.current_principal_kind();
+UPDATE introw.internal_users SET active = false WHERE user_id = fx('pm2');
+SELECT introw.current_principal_kind(), introw.current_tenant_id();
+UPDATE introw.internal_users SET active = true WHERE user_id = fx('pm2');
+SELECT introw.current_principal_kind();
+UPDATE introw.internal_users SET user_role = 'member' WHERE user_id = fx('pm2');
+SELECT introw.current_principal_kind();
+UPDATE introw.internal_users SET user_role = 'partner_manager' WHERE user_id = fx('pm2');
+SELECT introw.reset_principal();
+
+-- the principal cannot be forged with SET or set_config
+SET ROLE regress_introw_app;
+SET introw.contact_id = '1';
+SELECT set_config('introw.tenant_id', '1', false);
+SET introw_contact_id = '1';
+SELECT introw.current_principal_kind(), count(*) AS contacts FROM introw.partner_contacts;
+
+-- a role without EXECUTE cannot become anyone
+SET ROLE regress_introw_nobody;
+SELECT introw.set_contact(fx('rep'));
+SELECT introw.set_user(fx('admin'));
+SELECT introw.reset_principal();
+SELECT introw.contact_visible_tab_ids(fx('rep'));
+SELECT count(*) FROM introw.tabs;
+RESET ROLE;
+SELECT has_function_privilege('public', 'introw.set_contact(bigint, boolean)', 'EXECUTE') AS public_set_contact,
+       has_function_privilege('public', 'introw.set_user(bigint, boolean)', 'EXECUTE') AS public_set_user;

@@ -1,0 +1,126 @@
+-- Visibility (PRODUCT.md section 4) through row-level security, as an
+-- application sees it: what each contact and internal user reads.
+SET ROLE regress_introw_app;
+
+-- What each contact sees: tabs, items, rooms, organisations, contacts.
+CREATE FUNCTION pg_temp.contact_view(who text) RETURNS TABLE (what text, names text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM introw.set_contact(fx(who));
+    RETURN QUERY
+        SELECT 'tabs', string_agg(t.name, ', ' ORDER BY t.tab_id) FROM introw.tabs t
+        UNION ALL
+        SELECT 'items', string_agg(i.title, ', ' ORDER BY i.item_id) FROM introw.content_items i
+        UNION ALL
+        SELECT 'rooms', string_agg(r.name, ', ' ORDER BY r.room_id) FROM introw.rooms r
+        UNION ALL
+        SELECT 'orgs', string_agg(o.name, ', ' ORDER BY o.org_id) FROM introw.partner_organizations o
+        UNION ALL
+        SELECT 'contacts', count(*)::text FROM introw.partner_contacts
+        UNION ALL
+        SELECT 'users', count(*)::text FROM introw.internal_users
+        UNION ALL
+        SELECT 'tab_roles', count(*)::text FROM introw.tab_roles
+        UNION ALL
+        SELECT 'roles', string_agg(p.name, ', ' ORDER BY p.role_id) FROM introw.partner_roles p
+        UNION ALL
+        SELECT 'tenants', string_agg(x.name, ', ') FROM introw.tenants x;
+END $$;
+
+SELECT * FROM pg_temp.contact_view('rep');
+SELECT * FROM pg_temp.contact_view('se');
+SELECT * FROM pg_temp.contact_view('mgr');
+SELECT * FROM pg_temp.contact_view('restricted');
+SELECT * FROM pg_temp.contact_view('norole');
+SELECT * FROM pg_temp.contact_view('beta_rep');
+SELECT * FROM pg_temp.contact_view('gamma_rep');
+
+-- Internal users: counts per table.
+CREATE FUNCTION pg_temp.user_view(who text) RETURNS TABLE (tbl text, n bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM introw.set_user(fx(who));
+    RETURN QUERY
+        SELECT 'tenants', count(*) FROM introw.tenants UNION ALL
+        SELECT 'tiers', count(*) FROM introw.tiers UNION ALL
+        SELECT 'partner_roles', count(*) FROM introw.partner_roles UNION ALL
+        SELECT 'partner_organizations', count(*) FROM introw.partner_organizations UNION ALL
+        SELECT 'partner_contacts', count(*) FROM introw.partner_contacts UNION ALL
+        SELECT 'internal_users', count(*) FROM introw.internal_users UNION ALL
+        SELECT 'rooms', count(*) FROM introw.rooms UNION ALL
+        SELECT 'tabs', count(*) FROM introw.tabs UNION ALL
+        SELECT 'tab_roles', count(*) FROM introw.tab_roles UNION ALL
+        SELECT 'content_items', count(*) FROM introw.content_items UNION ALL
+        SELECT 'crm_objects', count(*) FROM introw.crm_objects UNION ALL
+        SELECT 'tasks', count(*) FROM introw.tasks UNION ALL
+        SELECT 'portal_settings', count(*) FROM introw.portal_settings UNION ALL
+        SELECT 'crm_connections', count(*) FROM introw.crm_connections;
+END $$;
+
+SELECT a.tbl, a.n AS admin, m.n AS member, p.n AS partner_manager, c.n AS crm_user, g.n AS globex_admin
+FROM pg_temp.user_view('admin') a
+JOIN pg_temp.user_view('member') m USING (tbl)
+JOIN pg_temp.user_view('pm') p USING (tbl)
+JOIN pg_temp.user_view('crm') c USING (tbl)
+JOIN pg_temp.user_view('globex_admin') g USING (tbl);
+
+-- the crm_user reads only its own internal_users row
+SELECT introw.set_user(fx('crm'));
+SELECT email FROM introw.internal_users;
+
+-- point checks and arrays, for the current principal
+SELECT introw.set_contact(fx('se'));
+SELECT introw.can_see_tab(fx('techdocs')) AS techdocs, introw.can_see_tab(fx('leadforms')) AS leadforms,
+       introw.can_see_tab(fx('globexnews')) AS other_tenant, introw.can_see_tab(NULL) AS null_tab,
+       cardinality(introw.visible_tab_ids()) AS n_tabs;
+SELECT introw.reset_principal();
+SELECT introw.visible_tab_ids(), introw.can_see_tab(fx('welcome'));
+
+-- contact_visible_tab_ids: admin of the contact's tenant, superuser, BYPASSRLS
+SELECT introw.set_user(fx('admin'));
+SELECT array(SELECT name FROM introw.tabs WHERE tab_id = ANY (introw.contact_visible_tab_ids(fx('mgr')))
+             ORDER BY tab_id) AS mgr_tabs;
+SELECT introw.contact_visible_tab_ids(fx('gamma_rep'));
+SELECT introw.contact_visible_tab_ids(NULL);
+SELECT introw.set_user(fx('member'));
+SELECT introw.contact_visible_tab_ids(fx('rep'));
+SELECT introw.set_contact(fx('rep'));
+SELECT introw.contact_visible_tab_ids(fx('rep'));
+RESET ROLE;
+SELECT cardinality(introw.contact_visible_tab_ids(fx('gamma_rep'))) AS superuser_sees_globex;
+SELECT introw.contact_visible_tab_ids(-5);
+SET ROLE regress_introw_app;
+
+-- access_matrix: configuration readers only
+SELECT introw.set_user(fx('admin'));
+SELECT role_name, tab_name, visible FROM introw.access_matrix
+WHERE tab_name IN ('Welcome', 'Technical Docs', 'Alpha Pricing') ORDER BY role_id, tab_id;
+SELECT introw.set_user(fx('crm'));
+SELECT count(*) AS crm_user_rows FROM introw.access_matrix;
+SELECT introw.set_contact(fx('rep'));
+SELECT count(*) AS contact_rows FROM introw.access_matrix;
+SELECT introw.set_user(fx('pm'));
+SELECT count(*) AS partner_manager_rows FROM introw.access_matrix;
+
+-- unassigned_contacts
+SELECT introw.set_user(fx('admin'));
+SELECT email FROM introw.unassigned_contacts;
+SELECT introw.set_user(fx('globex_admin'));
+SELECT email FROM introw.unassigned_contacts;
+
+-- a leaky function in WHERE never sees a row the principal may not see
+CREATE FUNCTION pg_temp.peek(text) RETURNS boolean LANGUAGE plpgsql COST 0.0001 AS $$
+BEGIN
+    RAISE NOTICE 'peek: %', $1;
+    RETURN true;
+END $$;
+SELECT introw.set_contact(fx('se'));
+SELECT name FROM introw.tabs WHERE pg_temp.peek(name) ORDER BY tab_id;
+SELECT title FROM introw.content_items WHERE pg_temp.peek(title) ORDER BY item_id;
+
+-- the plan: one statement-level evaluation of each visibility function
+EXPLAIN (COSTS OFF) SELECT * FROM introw.tabs;
+EXPLAIN (COSTS OFF) SELECT * FROM introw.content_items WHERE tab_id = 1;
+
+SELECT introw.reset_principal();
+RESET ROLE;
