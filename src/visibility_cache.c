@@ -123,8 +123,7 @@ VisibilityRelcacheCallback(Datum arg, Oid relid)
 	if (relid == InvalidOid || relid == sentinel_oid)
 	{
 		inval_counter++;
-		if (relid == InvalidOid)
-			sentinel_oid = InvalidOid;	/* look it up again */
+		sentinel_oid = InvalidOid;	/* look it up again: it may be dropped */
 	}
 }
 
