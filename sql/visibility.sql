@@ -124,3 +124,22 @@ EXPLAIN (COSTS OFF) SELECT * FROM introw.content_items WHERE tab_id = 1;
 
 SELECT introw.reset_principal();
 RESET ROLE;
+
+-- the tables' owner, without superuser or BYPASSRLS, is held to the
+-- policies too (FORCE ROW LEVEL SECURITY)
+CREATE ROLE regress_introw_owner NOBYPASSRLS;
+GRANT USAGE ON SCHEMA introw TO regress_introw_owner;
+GRANT EXECUTE ON FUNCTION introw.set_contact(bigint, boolean), introw.reset_principal() TO regress_introw_owner;
+GRANT SELECT ON public.fx TO regress_introw_owner;
+ALTER TABLE introw.tabs OWNER TO regress_introw_owner;
+SET ROLE regress_introw_owner;
+SELECT count(*) AS owner_without_principal FROM introw.tabs;
+SELECT introw.set_contact(fx('norole'));
+SELECT name AS owner_as_norole FROM introw.tabs ORDER BY tab_id;
+SELECT introw.reset_principal();
+RESET ROLE;
+ALTER TABLE introw.tabs OWNER TO CURRENT_USER;
+REVOKE ALL ON FUNCTION introw.set_contact(bigint, boolean), introw.reset_principal() FROM regress_introw_owner;
+REVOKE ALL ON SCHEMA introw FROM regress_introw_owner;
+REVOKE ALL ON public.fx FROM regress_introw_owner;
+DROP ROLE regress_introw_owner;
