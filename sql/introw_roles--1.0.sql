@@ -26,14 +26,14 @@ REVOKE ALL ON SEQUENCE introw.visibility_epoch FROM PUBLIC;
 
 CREATE TABLE introw.tenants (
     tenant_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    name        text NOT NULL CHECK (btrim(name) <> '' AND length(name) <= 200),
+    name        text NOT NULL CHECK (name ~ '[^[:space:][:cntrl:]]' AND length(name) <= 200),
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
 CREATE TABLE introw.tiers (
     tenant_id   bigint NOT NULL REFERENCES introw.tenants ON DELETE CASCADE,
     tier_id     bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-    name        text NOT NULL CHECK (btrim(name) <> '' AND length(name) <= 200),
+    name        text NOT NULL CHECK (name ~ '[^[:space:][:cntrl:]]' AND length(name) <= 200),
     rank        int NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, tier_id)
 );
@@ -57,10 +57,10 @@ CREATE UNIQUE INDEX internal_users_hubspot_key ON introw.internal_users (tenant_
 CREATE TABLE introw.partner_roles (
     tenant_id                bigint NOT NULL REFERENCES introw.tenants ON DELETE CASCADE,
     role_id                  bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-    name                     text NOT NULL CHECK (btrim(name) <> '' AND length(name) <= 200),
+    name                     text NOT NULL CHECK (name ~ '[^[:space:][:cntrl:]]' AND length(name) <= 200),
     collaboration_restricted boolean NOT NULL DEFAULT false,
     is_default               boolean NOT NULL DEFAULT false,
-    crm_value                text NOT NULL CHECK (btrim(crm_value) <> '' AND length(crm_value) <= 200),
+    crm_value                text NOT NULL CHECK (crm_value ~ '[^[:space:][:cntrl:]]' AND length(crm_value) <= 200),
     preconfigured            boolean NOT NULL DEFAULT false,
     PRIMARY KEY (tenant_id, role_id)
 );
@@ -71,7 +71,7 @@ CREATE UNIQUE INDEX partner_roles_one_default ON introw.partner_roles (tenant_id
 CREATE TABLE introw.partner_organizations (
     tenant_id           bigint NOT NULL REFERENCES introw.tenants ON DELETE CASCADE,
     org_id              bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-    name                text NOT NULL CHECK (btrim(name) <> '' AND length(name) <= 200),
+    name                text NOT NULL CHECK (name ~ '[^[:space:][:cntrl:]]' AND length(name) <= 200),
     tier_id             bigint,
     partner_manager_id  bigint,
     partner_champion_id bigint,
@@ -122,7 +122,7 @@ CREATE TABLE introw.rooms (
     tenant_id  bigint NOT NULL REFERENCES introw.tenants ON DELETE CASCADE,
     room_id    bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     org_id     bigint,
-    name       text NOT NULL CHECK (btrim(name) <> '' AND length(name) <= 200),
+    name       text NOT NULL CHECK (name ~ '[^[:space:][:cntrl:]]' AND length(name) <= 200),
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, room_id),
     FOREIGN KEY (tenant_id, org_id) REFERENCES introw.partner_organizations (tenant_id, org_id)
@@ -134,7 +134,7 @@ CREATE TABLE introw.tabs (
     tenant_id bigint NOT NULL REFERENCES introw.tenants ON DELETE CASCADE,
     tab_id    bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     room_id   bigint NOT NULL,
-    name      text NOT NULL CHECK (btrim(name) <> '' AND length(name) <= 200),
+    name      text NOT NULL CHECK (name ~ '[^[:space:][:cntrl:]]' AND length(name) <= 200),
     position  int NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, tab_id),
     FOREIGN KEY (tenant_id, room_id) REFERENCES introw.rooms (tenant_id, room_id) ON DELETE CASCADE
@@ -156,7 +156,7 @@ CREATE TABLE introw.content_items (
     item_id    bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     tab_id     bigint NOT NULL,
     kind       text NOT NULL CHECK (kind IN ('file', 'link', 'asset', 'form', 'document')),
-    title      text NOT NULL CHECK (btrim(title) <> '' AND length(title) <= 500),
+    title      text NOT NULL CHECK (title ~ '[^[:space:][:cntrl:]]' AND length(title) <= 500),
     url        text CHECK (length(url) <= 2048),
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, item_id),
@@ -171,7 +171,7 @@ CREATE TABLE introw.crm_objects (
     object_type             text NOT NULL CHECK (object_type IN ('deal', 'lead', 'ticket', 'contact', 'company')),
     org_id                  bigint,
     submitted_by_contact_id bigint,
-    name                    text NOT NULL CHECK (btrim(name) <> '' AND length(name) <= 500),
+    name                    text NOT NULL CHECK (name ~ '[^[:space:][:cntrl:]]' AND length(name) <= 500),
     stage                   text CHECK (length(stage) <= 100),
     amount                  numeric CHECK (amount >= 0),
     crm_object_id           text CHECK (length(crm_object_id) <= 100),
@@ -207,7 +207,7 @@ CREATE TABLE introw.tasks (
     tenant_id           bigint NOT NULL REFERENCES introw.tenants ON DELETE CASCADE,
     task_id             bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     org_id              bigint NOT NULL,
-    title               text NOT NULL CHECK (btrim(title) <> '' AND length(title) <= 500),
+    title               text NOT NULL CHECK (title ~ '[^[:space:][:cntrl:]]' AND length(title) <= 500),
     status              text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'in_progress', 'done')),
     due_date            date,
     assignee_contact_id bigint,
@@ -494,6 +494,12 @@ DECLARE
 BEGIN
     IF assign_default_role.tenant_id IS NULL THEN
         RAISE EXCEPTION 'tenant_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- the principals that may write contacts: superuser/BYPASSRLS, admin,
+    -- member, partner_manager (row-level security narrows the latter)
+    IF NOT introw.reads_configuration() THEN
+        RAISE EXCEPTION 'permission denied to assign partner roles'
+            USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM introw.tenants x WHERE x.tenant_id = assign_default_role.tenant_id) THEN
         RAISE EXCEPTION 'tenant % does not exist', assign_default_role.tenant_id

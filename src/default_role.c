@@ -6,7 +6,8 @@
  * INSERT (also multi-row, COPY and INSERT ... ON CONFLICT): a row without a
  * role gets the tenant's default role and role_source 'default'; a row with
  * a role keeps it, with role_source 'explicit' unless the writer said
- * 'crm'.  Without a default the row stays role-less and one WARNING per
+ * 'crm'.  A role_source that is not one of 'explicit', 'default', 'crm' is
+ * left alone so that the table's CHECK constraint refuses the row.  Without a default the row stays role-less and one WARNING per
  * statement and tenant says how to fix it.
  *
  * UPDATE: role_source follows role_id (NULL without a role, 'explicit' when
@@ -80,6 +81,13 @@ GetRoleSource(HeapTuple tuple, TupleDesc tupdesc)
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
+static bool
+IsRoleSource(const char *source)
+{
+	return strcmp(source, "explicit") == 0 || strcmp(source, "default") == 0 ||
+		strcmp(source, "crm") == 0;
+}
+
 static void
 WarnNoDefault(int64 tenant_id)
 {
@@ -109,10 +117,13 @@ OnInsert(HeapTuple tuple, TupleDesc tupdesc)
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
+	/* a value that is none of ours is left for the CHECK constraint to refuse */
+	source = GetRoleSource(tuple, tupdesc);
+	if (source != NULL && !IsRoleSource(source))
+		return tuple;
 	(void) heap_getattr(tuple, columns.role_id, tupdesc, &isnull);
 	if (!isnull)
 	{
-		source = GetRoleSource(tuple, tupdesc);
 		if (source != NULL && strcmp(source, "crm") == 0)
 			return tuple;
 		values[1] = CStringGetTextDatum("explicit");
@@ -152,7 +163,9 @@ OnUpdate(HeapTuple oldtuple, HeapTuple newtuple, TupleDesc tupdesc)
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	if (new_role_null)
+	if (new_source != NULL && !IsRoleSource(new_source))
+		values[0] = CStringGetTextDatum(new_source);	/* CHECK refuses it */
+	else if (new_role_null)
 		nulls[0] = true;
 	else if (new_source == NULL || (role_changed && source_kept))
 		values[0] = CStringGetTextDatum("explicit");
