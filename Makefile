@@ -1,8 +1,8 @@
 # introw_roles -- PGXS build
 EXTENSION  = introw_roles
 MODULE_big = introw_roles
-OBJS       = src/introw.o src/principal.o src/privileged.o src/visibility_cache.o \
-             src/visibility.o src/default_role.o
+OBJS       = src/introw.o src/principal.o src/privileged.o src/visibility_epoch.o \
+             src/visibility_cache.o src/visibility.o src/default_role.o
 DATA       = sql/introw_roles--1.0.sql
 SHLIB_LINK = -lcurl
 PG_CFLAGS  = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration

@@ -71,12 +71,28 @@ SELECT * FROM roles_of WHERE email LIKE 'o%@omega.test' ORDER BY email;
 SELECT introw.assign_default_role(NULL);
 SELECT introw.assign_default_role(-7);
 
--- deleting a role moves its contacts to the default
+-- deleting a role moves its contacts to the default, as 'default'
 INSERT INTO introw.partner_roles (tenant_id, name) VALUES (fx('initech'), 'Temp Role');
 UPDATE introw.partner_contacts SET role_id = (SELECT role_id FROM introw.partner_roles WHERE tenant_id = fx('initech') AND name = 'Temp Role')
 WHERE email = 'o1@omega.test';
+UPDATE introw.partner_contacts SET role_id = (SELECT role_id FROM introw.partner_roles WHERE tenant_id = fx('initech') AND name = 'Temp Role'),
+       role_source = 'crm'
+WHERE email = 'o2@omega.test';
+SELECT * FROM roles_of WHERE email IN ('o1@omega.test', 'o2@omega.test') ORDER BY email;
 DELETE FROM introw.partner_roles WHERE tenant_id = fx('initech') AND name = 'Temp Role';
-SELECT * FROM roles_of WHERE email = 'o1@omega.test';
+SELECT * FROM roles_of WHERE email IN ('o1@omega.test', 'o2@omega.test') ORDER BY email;
+-- a writer that names the source keeps it; a bad source is refused
+UPDATE introw.partner_contacts SET role_id = fx('solutions_engineer'), role_source = 'crm' WHERE email = 'd2@alpha.test';
+UPDATE introw.partner_contacts SET role_source = 'default' WHERE email = 'd2@alpha.test';
+SELECT * FROM roles_of WHERE email = 'd2@alpha.test';
+\set VERBOSITY terse
+UPDATE introw.partner_contacts SET role_source = 'bogus' WHERE email = 'd2@alpha.test';
+INSERT INTO introw.partner_contacts (tenant_id, org_id, email, role_id, role_source)
+VALUES (fx('acme'), fx('alpha'), 'd9@alpha.test', fx('sales_rep'), 'hacked');
+INSERT INTO introw.partner_contacts (tenant_id, org_id, email, role_source)
+VALUES (fx('acme'), fx('alpha'), 'd9@alpha.test', 'bogus');
+UPDATE introw.partner_contacts SET role_id = NULL, role_source = 'crm' WHERE email = 'd2@alpha.test';
+\set VERBOSITY default
 -- the default itself cannot be deleted
 DELETE FROM introw.partner_roles WHERE tenant_id = fx('initech') AND is_default;
 -- nor the only role limiting a tab (it would open to everyone)

@@ -13,12 +13,21 @@
 \echo Use "CREATE EXTENSION introw_roles" to load this file. \quit
 
 -- ---------------------------------------------------------------------------
--- Cache sentinel: visibility caches of every backend are dropped when a
--- relcache invalidation for this sequence arrives.  Triggers on the tables
--- visibility depends on send one at the end of each writing statement.
+-- Visibility stamps (src/visibility_epoch.c).  Each statement that changes
+-- data visibility depends on writes, for every tenant it touched, a fresh
+-- value of the sequence into visibility_epochs, in its own transaction;
+-- caches compare the stamp read under a statement's snapshot with the one
+-- they were built at.  The trigger also sends a relcache invalidation of the
+-- sequence so that other backends drop stale caches promptly.
 -- ---------------------------------------------------------------------------
 CREATE SEQUENCE introw.visibility_epoch;
 REVOKE ALL ON SEQUENCE introw.visibility_epoch FROM PUBLIC;
+
+CREATE TABLE introw.visibility_epochs (
+    tenant_id bigint PRIMARY KEY,
+    epoch     bigint NOT NULL
+);
+REVOKE ALL ON TABLE introw.visibility_epochs FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- Tables
@@ -342,19 +351,35 @@ LANGUAGE C STABLE PARALLEL RESTRICTED;
 -- Triggers
 -- ---------------------------------------------------------------------------
 
--- Statement-level: tells every backend that cached visibility is stale.
+-- Statement-level: stamps the tenants whose visibility data changed.
 CREATE FUNCTION introw.visibility_changed()
 RETURNS trigger AS 'MODULE_PATHNAME', 'introw_visibility_changed'
 LANGUAGE C;
 
 DO $$
-DECLARE t text;
+DECLARE
+    t text;
+    ev text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['tenants', 'internal_users', 'partner_roles', 'partner_organizations',
                              'partner_contacts', 'rooms', 'tabs', 'tab_roles']
     LOOP
-        EXECUTE format('CREATE TRIGGER visibility_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
-                       'ON introw.%I FOR EACH STATEMENT EXECUTE FUNCTION introw.visibility_changed()', t);
+        FOREACH ev IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate']
+        LOOP
+            -- a new contact changes nobody's visibility; a contact's update
+            -- only when its role or organisation changes
+            CONTINUE WHEN t = 'partner_contacts' AND ev = 'insert';
+            EXECUTE format('CREATE TRIGGER %I AFTER %s ON introw.%I %s FOR EACH STATEMENT '
+                           'EXECUTE FUNCTION introw.visibility_changed(%s)',
+                           'visibility_changed_' || ev, upper(ev), t,
+                           CASE ev WHEN 'insert' THEN 'REFERENCING NEW TABLE AS changed_new'
+                                   WHEN 'update' THEN 'REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new'
+                                   WHEN 'delete' THEN 'REFERENCING OLD TABLE AS changed_old'
+                                   ELSE '' END,
+                           CASE WHEN t = 'partner_contacts' AND ev = 'update' THEN '''role_or_org''' ELSE '' END);
+            -- also when changes arrive by logical replication
+            EXECUTE format('ALTER TABLE introw.%I ENABLE ALWAYS TRIGGER %I', t, 'visibility_changed_' || ev);
+        END LOOP;
     END LOOP;
 END $$;
 
@@ -471,7 +496,7 @@ BEGIN
     SELECT r.tenant_id INTO t FROM introw.partner_roles r WHERE r.role_id = set_default_role.role_id;
     IF t IS NULL THEN
         RAISE EXCEPTION 'partner role % does not exist', set_default_role.role_id
-            USING ERRCODE = 'no_data_found';
+            USING ERRCODE = 'undefined_object';
     END IF;
     -- serialise concurrent changes of this tenant's default
     PERFORM 1 FROM introw.partner_roles r WHERE r.tenant_id = t ORDER BY r.role_id FOR UPDATE;
@@ -503,13 +528,13 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM introw.tenants x WHERE x.tenant_id = assign_default_role.tenant_id) THEN
         RAISE EXCEPTION 'tenant % does not exist', assign_default_role.tenant_id
-            USING ERRCODE = 'no_data_found';
+            USING ERRCODE = 'undefined_object';
     END IF;
     SELECT r.role_id INTO d FROM introw.partner_roles r
      WHERE r.tenant_id = assign_default_role.tenant_id AND r.is_default;
     IF d IS NULL THEN
         RAISE EXCEPTION 'tenant % has no default partner role', assign_default_role.tenant_id
-            USING ERRCODE = 'no_data_found',
+            USING ERRCODE = 'undefined_object',
                   HINT = 'Set one with introw.set_default_role(role_id).';
     END IF;
     UPDATE introw.partner_contacts c SET role_id = d, role_source = 'default'
@@ -563,7 +588,7 @@ BEGIN
                              'partner_organizations', 'partner_contacts', 'rooms', 'tabs',
                              'tab_roles', 'content_items', 'crm_objects', 'collaborators',
                              'tasks', 'portal_settings', 'crm_connections', 'crm_sync_runs',
-                             'crm_sync_rejects']
+                             'crm_sync_rejects', 'visibility_epochs']
     LOOP
         EXECUTE format('ALTER TABLE introw.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE introw.%I FORCE ROW LEVEL SECURITY', t);
@@ -584,6 +609,7 @@ BEGIN
         PERFORM pg_catalog.pg_extension_config_dump(
             pg_catalog.pg_get_serial_sequence('introw.' || r.t, r.c)::regclass, '');
     END LOOP;
+    PERFORM pg_catalog.pg_extension_config_dump('introw.visibility_epoch', '');
 END $$;
 
 -- Read: every principal of the tenant.

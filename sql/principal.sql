@@ -104,6 +104,37 @@ RELEASE SAVEPOINT d;
 COMMIT;
 SELECT introw.current_principal_kind();
 
+-- DISCARD ALL and RESET ALL (a pooler's reset query) clear the principal
+-- (set and read as the same role, so that only the reset explains 'none')
+SET ROLE regress_introw_app;
+SELECT introw.set_contact(fx('rep'));
+SELECT introw.current_principal_kind();
+DISCARD ALL;
+SET ROLE regress_introw_app;
+SELECT introw.current_principal_kind(), count(*) AS tabs FROM introw.tabs;
+SELECT introw.set_contact(fx('rep'));
+RESET ALL;
+SET ROLE regress_introw_app;
+SELECT introw.current_principal_kind(), count(*) AS tabs FROM introw.tabs;
+-- RESET ALL inside a transaction that rolls back is undone, like the settings it resets
+SELECT introw.set_contact(fx('rep'));
+BEGIN;
+RESET ALL;
+SET LOCAL ROLE regress_introw_app;
+SELECT introw.current_principal_kind();
+ROLLBACK;
+SET ROLE regress_introw_app;
+SELECT introw.current_principal_kind();
+
+-- the principal is bound to the database role that set it
+SELECT introw.set_contact(fx('rep'));
+SET ROLE regress_introw_nobody;
+SELECT introw.current_principal_kind(), count(*) AS nobody_sees FROM introw.tabs;
+RESET ROLE;
+SET ROLE regress_introw_app;
+SELECT introw.current_principal_kind(), count(*) AS app_sees_again FROM introw.tabs;
+SELECT introw.reset_principal();
+
 -- a principal whose row goes away, or who is deactivated, reads as none
 RESET ROLE;
 SELECT introw.set_user(fx('pm2'));

@@ -10,17 +10,20 @@
  * left alone so that the table's CHECK constraint refuses the row.  Without a default the row stays role-less and one WARNING per
  * statement and tenant says how to fix it.
  *
- * UPDATE: role_source follows role_id (NULL without a role, 'explicit' when
- * the role changes and the writer did not say otherwise); updated_at is
- * the transaction's timestamp.
+ * UPDATE: a role_source the writer set is kept (the CHECK constraint judges
+ * it); otherwise it follows role_id: NULL without a role, 'explicit' when the
+ * role changed.  updated_at is the transaction's timestamp.
  *-------------------------------------------------------------------------
  */
 #include "introw.h"
 
 #include "access/htup_details.h"
+#include "access/sysattr.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "nodes/bitmapset.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/rel.h"
@@ -28,10 +31,11 @@
 
 PG_FUNCTION_INFO_V1(introw_partner_contacts_role);
 
-/* Column numbers, looked up once per relation. */
+/* Column numbers, looked up once per relation descriptor. */
 typedef struct ContactColumns
 {
 	Oid			relid;
+	TupleDesc	tupdesc;
 	int			tenant_id;
 	int			role_id;
 	int			role_source;
@@ -40,20 +44,23 @@ typedef struct ContactColumns
 
 static ContactColumns columns;
 
-/* Where the last "no default role" warning was given. */
+/* The tenants warned about "no default role" in the current statement. */
+#define MAX_WARNED 32
 static LocalTransactionId warned_lxid = InvalidLocalTransactionId;
 static CommandId warned_cid;
-static int64 warned_tenant;
+static int	n_warned;
+static int64 warned_tenants[MAX_WARNED];
 
 static int
-ColumnNumber(TupleDesc tupdesc, const char *name)
+ColumnNumber(TupleDesc tupdesc, const char *name, Oid type)
 {
 	int			attnum = SPI_fnumber(tupdesc, name);
 
-	if (attnum <= 0)
+	if (attnum <= 0 || TupleDescAttr(tupdesc, attnum - 1)->atttypid != type)
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("introw.partner_contacts_role() needs a column \"%s\"", name)));
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" needs a column \"%s\" of type %s",
+						"introw.partner_contacts_role", name, format_type_be(type))));
 	return attnum;
 }
 
@@ -62,12 +69,14 @@ LoadColumns(Relation rel)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 
-	if (columns.relid == RelationGetRelid(rel))
+	if (columns.relid == RelationGetRelid(rel) && columns.tupdesc == tupdesc)
 		return;
-	columns.tenant_id = ColumnNumber(tupdesc, "tenant_id");
-	columns.role_id = ColumnNumber(tupdesc, "role_id");
-	columns.role_source = ColumnNumber(tupdesc, "role_source");
-	columns.updated_at = ColumnNumber(tupdesc, "updated_at");
+	columns.relid = InvalidOid;
+	columns.tenant_id = ColumnNumber(tupdesc, "tenant_id", INT8OID);
+	columns.role_id = ColumnNumber(tupdesc, "role_id", INT8OID);
+	columns.role_source = ColumnNumber(tupdesc, "role_source", TEXTOID);
+	columns.updated_at = ColumnNumber(tupdesc, "updated_at", TIMESTAMPTZOID);
+	columns.tupdesc = tupdesc;
 	columns.relid = RelationGetRelid(rel);
 }
 
@@ -93,11 +102,17 @@ WarnNoDefault(int64 tenant_id)
 {
 	CommandId	cid = GetCurrentCommandId(false);
 
-	if (warned_lxid == MyProc->lxid && warned_cid == cid && warned_tenant == tenant_id)
-		return;
-	warned_lxid = MyProc->lxid;
-	warned_cid = cid;
-	warned_tenant = tenant_id;
+	if (warned_lxid != MyProc->lxid || warned_cid != cid)
+	{
+		warned_lxid = MyProc->lxid;
+		warned_cid = cid;
+		n_warned = 0;
+	}
+	for (int i = 0; i < n_warned; i++)
+		if (warned_tenants[i] == tenant_id)
+			return;
+	if (n_warned < MAX_WARNED)
+		warned_tenants[n_warned++] = tenant_id;
 	ereport(WARNING,
 			(errmsg("tenant " INT64_FORMAT " has no default partner role: new contacts get no role",
 					tenant_id),
@@ -146,28 +161,36 @@ OnInsert(HeapTuple tuple, TupleDesc tupdesc)
 	return heap_modify_tuple_by_cols(tuple, tupdesc, 2, cols, values, nulls);
 }
 
+static bool
+ColumnWasSet(const Bitmapset *updatedcols, int attnum)
+{
+	return bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, updatedcols);
+}
+
 static HeapTuple
-OnUpdate(HeapTuple oldtuple, HeapTuple newtuple, TupleDesc tupdesc)
+OnUpdate(HeapTuple oldtuple, HeapTuple newtuple, TupleDesc tupdesc,
+		 const Bitmapset *updatedcols)
 {
 	bool		old_role_null;
 	bool		new_role_null;
 	Datum		old_role = heap_getattr(oldtuple, columns.role_id, tupdesc, &old_role_null);
 	Datum		new_role = heap_getattr(newtuple, columns.role_id, tupdesc, &new_role_null);
-	char	   *old_source = GetRoleSource(oldtuple, tupdesc);
 	char	   *new_source = GetRoleSource(newtuple, tupdesc);
 	bool		role_changed = old_role_null != new_role_null ||
 		(!new_role_null && DatumGetInt64(old_role) != DatumGetInt64(new_role));
-	bool		source_kept = (old_source == NULL) == (new_source == NULL) &&
-		(new_source == NULL || strcmp(old_source, new_source) == 0);
 	int			cols[2] = {columns.role_source, columns.updated_at};
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	if (new_source != NULL && !IsRoleSource(new_source))
-		values[0] = CStringGetTextDatum(new_source);	/* CHECK refuses it */
+	if (ColumnWasSet(updatedcols, columns.role_source))
+	{
+		/* the writer's word, for the CHECK constraints to judge */
+		nulls[0] = new_source == NULL;
+		values[0] = new_source ? CStringGetTextDatum(new_source) : (Datum) 0;
+	}
 	else if (new_role_null)
 		nulls[0] = true;
-	else if (new_source == NULL || (role_changed && source_kept))
+	else if (role_changed || new_source == NULL)
 		values[0] = CStringGetTextDatum("explicit");
 	else
 		values[0] = CStringGetTextDatum(new_source);
@@ -181,17 +204,23 @@ introw_partner_contacts_role(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TupleDesc	tupdesc;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"introw.partner_contacts_role")));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
 		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
 		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("introw.partner_contacts_role() must be a BEFORE INSERT OR UPDATE ... FOR EACH ROW trigger")));
+				 errmsg("function \"%s\" must be fired BEFORE INSERT OR UPDATE ... FOR EACH ROW",
+						"introw.partner_contacts_role")));
 	LoadColumns(trigdata->tg_relation);
 	tupdesc = RelationGetDescr(trigdata->tg_relation);
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		return PointerGetDatum(OnInsert(trigdata->tg_trigtuple, tupdesc));
-	return PointerGetDatum(OnUpdate(trigdata->tg_trigtuple, trigdata->tg_newtuple, tupdesc));
+	return PointerGetDatum(OnUpdate(trigdata->tg_trigtuple, trigdata->tg_newtuple, tupdesc,
+									trigdata->tg_updatedcols));
 }

@@ -4,8 +4,9 @@
  *
  * Loaded on first use of any of the extension's C functions (or at start
  * when listed in shared_preload_libraries).  Registers, once per backend,
- * the transaction callbacks of the principal and the relcache callback of
- * the visibility cache, and reserves the "introw." GUC prefix.
+ * the transaction callbacks and utility hook of the principal and the
+ * relcache callback of the visibility stamps, and reserves the "introw."
+ * GUC prefix.
  *-------------------------------------------------------------------------
  */
 #include "introw.h"
@@ -21,7 +22,10 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	if (IsBinaryUpgrade)
+		return;
 	MarkGUCPrefixReserved("introw");
 	PrincipalRegisterCallbacks();
-	VisibilityCacheRegisterCallbacks();
+	PrincipalInstallHooks();
+	EpochRegisterCallbacks();
 }

@@ -4,6 +4,7 @@
  *
  * principal.c         who is asking (backend memory, transactional)
  * privileged.c        catalog-style lookups that bypass row-level security
+ * visibility_epoch.c  version stamps of visibility data, read per snapshot
  * visibility_cache.c  per-backend cache of what the principal may see
  * visibility.c        SQL-callable visibility functions used by policies
  * default_role.c      BEFORE INSERT/UPDATE trigger on partner_contacts
@@ -15,6 +16,7 @@
 #include "postgres.h"
 #include "executor/spi.h"
 #include "utils/array.h"
+#include "utils/snapshot.h"
 
 /* What kind of person the principal is, as set by set_contact/set_user. */
 typedef enum PrincipalKind
@@ -29,6 +31,7 @@ typedef struct Principal
 	PrincipalKind kind;
 	int64		tenant_id;
 	int64		id;				/* contact_id or user_id */
+	Oid			outer_user;		/* database role that set it */
 } Principal;
 
 /* What the principal may do, resolved from the tables (cache). */
@@ -46,6 +49,7 @@ typedef enum AccessKind
 extern const Principal *CurrentPrincipal(void);
 extern uint64 PrincipalGeneration(void);
 extern void PrincipalRegisterCallbacks(void);
+extern void PrincipalInstallHooks(void);
 
 /* privileged.c */
 typedef struct PrivilegedState
@@ -79,13 +83,30 @@ typedef struct VisibilityCache
 } VisibilityCache;
 
 extern const VisibilityCache *GetVisibilityCache(void);
-extern void VisibilityCacheRegisterCallbacks(void);
-extern Oid	VisibilitySentinelOid(void);
 extern bool TenantDefaultRole(int64 tenant_id, int64 *role_id);
 extern ArrayType *ContactTabIds(int64 tenant_id, int64 org_id, bool has_role, int64 role_id);
 extern bool LookupContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
 						  bool *has_role, int64 *role_id, bool *restricted);
 extern bool LookupUser(int64 user_id, int64 *tenant_id, AccessKind *access, bool *active);
+
+/* visibility_epoch.c */
+typedef struct SnapshotState
+{
+	uint64		count;			/* snapXactCompletionCount; 0 = unknown */
+	TransactionId xmin;
+	TransactionId xmax;
+	CommandId	curcid;
+	LocalTransactionId lxid;
+	SubTransactionId subxid;
+} SnapshotState;
+
+extern void EpochRegisterCallbacks(void);
+extern uint64 EpochInvalidations(void);
+extern Oid	IntrowNamespace(void);
+extern Snapshot StatementSnapshot(void);
+extern void SnapshotStateOf(Snapshot snap, SnapshotState *state);
+extern bool SnapshotStateEqual(const SnapshotState *a, const SnapshotState *b);
+extern int64 ReadEpoch(int64 tenant_id, Snapshot snap);
 
 /* shared helpers */
 extern bool SortedInt64ArrayContains(ArrayType *array, int64 value);

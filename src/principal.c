@@ -10,7 +10,11 @@
  *	- a change made in a transaction or subtransaction that aborts is
  *	  undone, as for SET;
  *	- a failed set_contact()/set_user() leaves no principal at all, also
- *	  after the abort that the error causes.
+ *	  after the abort that the error causes;
+ *	- DISCARD ALL and RESET ALL reset it (a pooler's reset query clears it);
+ *	- it is bound to the database role that set it: after SET ROLE or SET
+ *	  SESSION AUTHORIZATION to another role it is not in force (it is again
+ *	  after switching back).
  *
  * The getters consult the visibility cache, so a principal whose row was
  * deleted (or a user deactivated) reads as no principal: fail closed.
@@ -20,6 +24,9 @@
 
 #include "access/xact.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(introw_set_contact);
@@ -42,6 +49,7 @@ static Principal current_principal;		/* in force now */
 static Principal session_principal;		/* in force after this transaction */
 static SavedPrincipal *saved_stack;
 static uint64 principal_generation = 1;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 const Principal *
 CurrentPrincipal(void)
@@ -96,6 +104,7 @@ SetPrincipal(PrincipalKind kind, int64 tenant_id, int64 id, bool is_local)
 	current_principal.kind = kind;
 	current_principal.tenant_id = tenant_id;
 	current_principal.id = id;
+	current_principal.outer_user = kind == PRINCIPAL_NONE ? InvalidOid : GetOuterUserId();
 	if (!is_local)
 		session_principal = current_principal;
 	principal_generation++;
@@ -170,6 +179,36 @@ PrincipalSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
+/* DISCARD ALL and RESET ALL also reset the principal, like a setting. */
+static void
+PrincipalProcessUtility(PlannedStmt *pstmt, const char *queryString,
+						bool readOnlyTree, ProcessUtilityContext context,
+						ParamListInfo params, QueryEnvironment *queryEnv,
+						DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+	bool		resets = (IsA(stmt, DiscardStmt) &&
+						  ((DiscardStmt *) stmt)->target == DISCARD_ALL) ||
+		(IsA(stmt, VariableSetStmt) &&
+		 ((VariableSetStmt *) stmt)->kind == VAR_RESET_ALL);
+
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+							params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+	if (resets && current_principal.kind != PRINCIPAL_NONE)
+		SetPrincipal(PRINCIPAL_NONE, 0, 0, false);
+}
+
+void
+PrincipalInstallHooks(void)
+{
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = PrincipalProcessUtility;
+}
+
 void
 PrincipalRegisterCallbacks(void)
 {
@@ -206,7 +245,7 @@ introw_set_contact(PG_FUNCTION_ARGS)
 	{
 		ClearPrincipalCompletely();
 		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("partner contact " INT64_FORMAT " does not exist", contact_id),
 				 errdetail("No principal is set now.")));
 	}
@@ -228,7 +267,7 @@ introw_set_user(PG_FUNCTION_ARGS)
 	{
 		ClearPrincipalCompletely();
 		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("internal user " INT64_FORMAT " does not exist", user_id),
 				 errdetail("No principal is set now.")));
 	}

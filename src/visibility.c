@@ -117,7 +117,7 @@ introw_contact_visible_tab_ids(PG_FUNCTION_ARGS)
 	if (!bypass && cache->access != ACCESS_ADMIN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for introw.contact_visible_tab_ids"),
+				 errmsg("permission denied for function %s", "contact_visible_tab_ids"),
 				 errdetail("Only an admin principal, a superuser or a BYPASSRLS role may report on other contacts.")));
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -125,7 +125,7 @@ introw_contact_visible_tab_ids(PG_FUNCTION_ARGS)
 	if (!LookupContact(contact_id, &tenant_id, &org_id, &has_role, &role_id, &restricted) ||
 		(!bypass && tenant_id != cache->tenant_id))
 		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("partner contact " INT64_FORMAT " does not exist", contact_id)));
 	PG_RETURN_ARRAYTYPE_P(ContactTabIds(tenant_id, org_id, has_role, role_id));
 }

@@ -3,76 +3,56 @@
  *		Per-backend cache of what the current principal may see.
  *
  * The cache holds the principal's access kind, tenant, organisation, role
- * and the sorted id arrays the row-level security policies compare with.
- * It lives in a memory context of its own and is rebuilt when:
+ * and the sorted id arrays the row-level security policies compare with,
+ * in a memory context of its own.  It is built with SPI as a privileged
+ * user (privileged.c) from the statement's own snapshot, and carries the
+ * tenant's visibility stamp read under that snapshot (visibility_epoch.c).
  *
- *	- the principal changes (principal.c bumps a generation number);
- *	- a relcache invalidation for the sentinel sequence
- *	  introw.visibility_epoch arrives.  Statement triggers on every table
- *	  visibility depends on send one (introw_visibility_changed); it is
- *	  transactional, reaches other backends at commit, is replayed on hot
- *	  standbys, and is re-sent locally when a (sub)transaction aborts;
- *	- the cache was built with a REPEATABLE READ transaction's snapshot and
- *	  that transaction is over.
+ * A later statement uses it when the principal and the database role are
+ * the same and its own snapshot reads the same stamp; otherwise the cache
+ * is rebuilt from that snapshot.  So every statement sees visibility rules
+ * that belong to the very data it reads: a change committed before the
+ * statement's snapshot is honoured, one committed after is not (cursors,
+ * REPEATABLE READ), and a rolled-back change leaves nothing behind.
  *
- * Every lookup first calls AcceptInvalidationMessages(), so a statement that
- * takes no new lock still sees changes committed before it started.  In
- * READ COMMITTED the cache is built from the latest snapshot, taken after
- * the invalidations were read, so it can never be older than the change
- * whose message dropped it; under REPEATABLE READ and SERIALIZABLE it is
- * built from the transaction snapshot and discarded with the transaction.
- *
- * The same rules govern the per-tenant default-role map used by the
- * default-role trigger.
+ * The per-tenant default-role map used by the default-role trigger follows
+ * the same rule.
  *-------------------------------------------------------------------------
  */
 #include "introw.h"
 
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "commands/trigger.h"
-#include "fmgr.h"
-#include "storage/proc.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
-
-PG_FUNCTION_INFO_V1(introw_visibility_changed);
-
-/*
- * When a cached value stops being usable.  inval_count is the number of
- * sentinel invalidations seen when its build began: one arriving during the
- * build (SPI takes locks, which reads invalidations) makes it stale at once.
- */
-typedef struct CacheValidity
-{
-	uint64		inval_count;
-	bool		xact_bound;		/* built from a transaction snapshot */
-	LocalTransactionId lxid;
-} CacheValidity;
 
 typedef struct DefaultRoleEntry
 {
 	int64		tenant_id;		/* hash key */
+	int64		epoch;			/* stamp the entry was read at */
+	uint64		verified;		/* round in which the stamp was checked */
 	bool		has_default;
 	int64		role_id;
 } DefaultRoleEntry;
 
 static MemoryContext VisibilityContext = NULL;
 static VisibilityCache cache;
-static CacheValidity cache_validity;
+static bool cache_built = false;
 static uint64 cache_generation;
+static Oid	cache_outer_user;
+static int64 cache_epoch;
+static SnapshotState cache_checked;
+static uint64 cache_checked_invals;
 
 static MemoryContext DefaultsContext = NULL;
 static HTAB *default_roles;
-static CacheValidity defaults_validity;
-
-static Oid	sentinel_oid = InvalidOid;
-static uint64 inval_counter = 1;	/* 0 never matches: "not built" */
+static SnapshotState defaults_checked;
+static uint64 defaults_checked_invals;
+static uint64 verify_round = 1;
 
 #define Q_CONTACT \
 	"SELECT c.tenant_id, c.org_id, c.role_id, " \
@@ -117,64 +97,13 @@ static uint64 inval_counter = 1;	/* 0 never matches: "not built" */
 #define Q_DEFAULT_ROLE \
 	"SELECT role_id FROM introw.partner_roles WHERE tenant_id = $1 AND is_default"
 
+/* Open SPI and make snap the snapshot of the queries that follow. */
 static void
-VisibilityRelcacheCallback(Datum arg, Oid relid)
+BeginLookup(Snapshot snap)
 {
-	if (relid == InvalidOid || relid == sentinel_oid)
-	{
-		inval_counter++;
-		sentinel_oid = InvalidOid;	/* look it up again: it may be dropped */
-	}
-}
-
-void
-VisibilityCacheRegisterCallbacks(void)
-{
-	CacheRegisterRelcacheCallback(VisibilityRelcacheCallback, (Datum) 0);
-}
-
-Oid
-VisibilitySentinelOid(void)
-{
-	if (!OidIsValid(sentinel_oid))
-	{
-		Oid			nsp = get_namespace_oid("introw", false);
-
-		sentinel_oid = get_relname_relid("visibility_epoch", nsp);
-		if (!OidIsValid(sentinel_oid))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("extension \"introw_roles\" is not installed in this database")));
-	}
-	return sentinel_oid;
-}
-
-static bool
-StillValid(const CacheValidity *v)
-{
-	return v->inval_count == inval_counter &&
-		(!v->xact_bound || v->lxid == MyProc->lxid);
-}
-
-/*
- * Open SPI and push the snapshot a cache must be built from; records in
- * *validity how long the result may be used.
- */
-static void
-BeginLookup(CacheValidity *validity)
-{
-	bool		xact_bound = IsolationUsesXactSnapshot();
-
-	(void) VisibilitySentinelOid();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "introw: SPI_connect failed");
-	PushActiveSnapshot(xact_bound ? GetTransactionSnapshot() : GetLatestSnapshot());
-	if (validity != NULL)
-	{
-		validity->inval_count = inval_counter;
-		validity->xact_bound = xact_bound;
-		validity->lxid = MyProc->lxid;
-	}
+	PushActiveSnapshot(snap);
 }
 
 static void
@@ -295,7 +224,7 @@ LookupContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
 {
 	bool		found;
 
-	BeginLookup(NULL);
+	BeginLookup(StatementSnapshot());
 	found = FetchContact(contact_id, tenant_id, org_id, has_role, role_id, restricted);
 	EndLookup();
 	return found;
@@ -306,7 +235,7 @@ LookupUser(int64 user_id, int64 *tenant_id, AccessKind *access, bool *active)
 {
 	bool		found;
 
-	BeginLookup(NULL);
+	BeginLookup(StatementSnapshot());
 	found = FetchUser(user_id, tenant_id, access, active);
 	EndLookup();
 	return found;
@@ -331,7 +260,7 @@ ContactTabIds(int64 tenant_id, int64 org_id, bool has_role, int64 role_id)
 	MemoryContext caller = CurrentMemoryContext;
 	ArrayType  *result;
 
-	BeginLookup(NULL);
+	BeginLookup(StatementSnapshot());
 	result = FetchContactTabs(tenant_id, org_id, has_role, role_id, caller);
 	EndLookup();
 	return result;
@@ -395,104 +324,135 @@ FillEmptyArrays(void)
 }
 
 static void
-RebuildVisibilityCache(void)
+RebuildVisibilityCache(Snapshot snap)
 {
 	const Principal *p = CurrentPrincipal();
 	MemoryContext old;
-	CacheValidity validity;
 
+	cache_built = false;
 	if (VisibilityContext == NULL)
 		VisibilityContext = AllocSetContextCreate(TopMemoryContext,
 												  "introw visibility cache",
 												  ALLOCSET_SMALL_SIZES);
-	cache_validity.inval_count = 0;
 	MemoryContextReset(VisibilityContext);
 	memset(&cache, 0, sizeof(cache));
 	cache.restricted = true;
+	cache_epoch = 0;
 
-	if (p->kind != PRINCIPAL_NONE)
+	/* a principal set under another database role is not in force */
+	if (p->kind != PRINCIPAL_NONE && p->outer_user == GetOuterUserId())
 	{
+		cache_epoch = ReadEpoch(p->tenant_id, snap);
 		/* SPI calls switch memory contexts: every copy names its target */
-		BeginLookup(&validity);
+		BeginLookup(snap);
 		if (p->kind == PRINCIPAL_CONTACT)
 			BuildContactCache(p);
 		else
 			BuildUserCache(p);
 		EndLookup();
 	}
-	else
-	{
-		validity.inval_count = inval_counter;
-		validity.xact_bound = false;
-	}
 	old = MemoryContextSwitchTo(VisibilityContext);
 	FillEmptyArrays();
 	MemoryContextSwitchTo(old);
 	cache_generation = PrincipalGeneration();
-	cache_validity = validity;
+	cache_outer_user = GetOuterUserId();
+	SnapshotStateOf(snap, &cache_checked);
+	cache_checked_invals = EpochInvalidations();
+	cache_built = true;
+}
+
+/* Does the cache hold for the statement reading with snap? */
+static bool
+CacheHolds(Snapshot snap)
+{
+	const Principal *p = CurrentPrincipal();
+	SnapshotState now;
+
+	if (!cache_built || cache_generation != PrincipalGeneration() ||
+		cache_outer_user != GetOuterUserId())
+		return false;
+	if (cache.access == ACCESS_NONE && (p->kind == PRINCIPAL_NONE || p->outer_user != GetOuterUserId()))
+		return true;
+	SnapshotStateOf(snap, &now);
+	if (SnapshotStateEqual(&now, &cache_checked) &&
+		cache_checked_invals == EpochInvalidations())
+		return true;
+	if (ReadEpoch(p->tenant_id, snap) != cache_epoch)
+		return false;
+	cache_checked = now;
+	cache_checked_invals = EpochInvalidations();
+	return true;
 }
 
 const VisibilityCache *
 GetVisibilityCache(void)
 {
+	Snapshot	snap;
+
 	AcceptInvalidationMessages();
-	if (!StillValid(&cache_validity) || cache_generation != PrincipalGeneration())
-		RebuildVisibilityCache();
+	snap = StatementSnapshot();
+	if (!CacheHolds(snap))
+		RebuildVisibilityCache(snap);
 	return &cache;
 }
 
 /*
- * The tenant's default role, from a per-tenant map with the same lifetime
- * rules as the visibility cache.  Used once per row by the default-role
- * trigger, so bulk inserts cost one lookup per tenant.
+ * The tenant's default role, from a per-tenant map checked against the
+ * tenant's stamp once per snapshot.  The default-role trigger calls it for
+ * every row, so a bulk insert costs one check per tenant.
  */
 bool
 TenantDefaultRole(int64 tenant_id, int64 *role_id)
 {
+	Snapshot	snap;
+	SnapshotState now;
 	DefaultRoleEntry *entry;
+	int64		epoch;
 
 	AcceptInvalidationMessages();
-	if (default_roles == NULL || !StillValid(&defaults_validity))
+	if (default_roles == NULL)
 	{
 		HASHCTL		ctl;
 
-		if (DefaultsContext == NULL)
-			DefaultsContext = AllocSetContextCreate(TopMemoryContext,
-													"introw default roles",
-													ALLOCSET_SMALL_SIZES);
-		MemoryContextReset(DefaultsContext);
+		DefaultsContext = AllocSetContextCreate(TopMemoryContext,
+												"introw default roles",
+												ALLOCSET_SMALL_SIZES);
 		ctl.keysize = sizeof(int64);
 		ctl.entrysize = sizeof(DefaultRoleEntry);
 		ctl.hcxt = DefaultsContext;
 		default_roles = hash_create("introw default roles", 16, &ctl,
 									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		defaults_validity.inval_count = inval_counter;
-		defaults_validity.xact_bound = false;
+	}
+	snap = StatementSnapshot();
+	SnapshotStateOf(snap, &now);
+	if (!SnapshotStateEqual(&now, &defaults_checked) ||
+		defaults_checked_invals != EpochInvalidations())
+	{
+		verify_round++;			/* every entry must be checked again */
+		defaults_checked = now;
+		defaults_checked_invals = EpochInvalidations();
 	}
 	entry = hash_search(default_roles, &tenant_id, HASH_FIND, NULL);
-	if (entry == NULL)
+	if (entry == NULL || entry->verified != verify_round)
 	{
-		Oid			argtypes[1] = {INT8OID};
-		Datum		values[1] = {Int64GetDatum(tenant_id)};
-		CacheValidity validity;
-		int64		role = 0;
-		bool		has_default;
-
-		BeginLookup(&validity);
-		has_default = PrivilegedQuery(Q_DEFAULT_ROLE, 1, argtypes, values, NULL) == 1 &&
-			SpiGetInt64(0, 1, &role);
-		EndLookup();
-		if (validity.inval_count != defaults_validity.inval_count)
-			defaults_validity.inval_count = 0;	/* stale already */
-		if (validity.xact_bound)
+		epoch = ReadEpoch(tenant_id, snap);
+		if (entry == NULL || entry->epoch != epoch)
 		{
-			/* entries from earlier snapshots stay valid for this transaction */
-			defaults_validity.xact_bound = true;
-			defaults_validity.lxid = validity.lxid;
+			Oid			argtypes[1] = {INT8OID};
+			Datum		values[1] = {Int64GetDatum(tenant_id)};
+			int64		role = 0;
+			bool		has_default;
+
+			BeginLookup(snap);
+			has_default = PrivilegedQuery(Q_DEFAULT_ROLE, 1, argtypes, values, NULL) == 1 &&
+				SpiGetInt64(0, 1, &role);
+			EndLookup();
+			entry = hash_search(default_roles, &tenant_id, HASH_ENTER, NULL);
+			entry->epoch = epoch;
+			entry->has_default = has_default;
+			entry->role_id = role;
 		}
-		entry = hash_search(default_roles, &tenant_id, HASH_ENTER, NULL);
-		entry->has_default = has_default;
-		entry->role_id = role;
+		entry->verified = verify_round;
 	}
 	*role_id = entry->role_id;
 	return entry->has_default;
@@ -522,23 +482,3 @@ SortedInt64ArrayContains(ArrayType *array, int64 value)
 	return false;
 }
 
-/*
- * Statement-level trigger on the tables visibility depends on: queue a
- * relcache invalidation of the sentinel, delivered to every backend (and
- * standby) when this transaction commits, and to this backend at the next
- * command.
- */
-Datum
-introw_visibility_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
-		!TRIGGER_FIRED_AFTER(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("introw.visibility_changed() must be an AFTER ... FOR EACH STATEMENT trigger")));
-	CacheInvalidateRelcacheByRelid(VisibilitySentinelOid());
-	return PointerGetDatum(NULL);	/* ignored for statement triggers */
-}

@@ -67,12 +67,12 @@ SET LOCAL ROLE regress_introw_app;
 
 SELECT introw.set_contact(fx('rep'));
 SELECT is(introw.current_contact_id(), fx('rep'), 'set-up: rep is the principal');
-SELECT throws_ok('SELECT introw.set_contact(-1)', 'P0002', 'partner contact -1 does not exist',
+SELECT throws_ok('SELECT introw.set_contact(-1)', '42704', 'partner contact -1 does not exist',
                  'set_contact(unknown id) is an error');
 SELECT pg_temp.no_principal('after set_contact(unknown)');
 
 SELECT introw.set_contact(fx('rep'));
-SELECT throws_ok('SELECT introw.set_contact(9223372036854775807)', 'P0002',
+SELECT throws_ok('SELECT introw.set_contact(9223372036854775807)', '42704',
                  'partner contact 9223372036854775807 does not exist',
                  'set_contact(max bigint) is an error');
 SELECT is(introw.current_principal_kind(), 'none', 'after set_contact(max bigint): no principal');
@@ -89,7 +89,7 @@ SELECT is(introw.current_principal_kind(), 'none', 'after set_contact(id, NULL):
 
 SELECT introw.set_user(fx('admin'));
 SELECT is(introw.current_user_id(), fx('admin'), 'set-up: admin is the principal');
-SELECT throws_ok('SELECT introw.set_user(-1)', 'P0002', 'internal user -1 does not exist',
+SELECT throws_ok('SELECT introw.set_user(-1)', '42704', 'internal user -1 does not exist',
                  'set_user(unknown id) is an error');
 SELECT pg_temp.no_principal('after set_user(unknown)');
 
@@ -119,7 +119,7 @@ SELECT throws_ok($$SELECT introw.set_user('1; SELECT 1')$$, '22P02', NULL,
                  'set_user(''1; SELECT 1'') is a type error');
 
 -- a contact id is not a user id (ids are unique per table only)
-SELECT throws_ok(format('SELECT introw.set_user(%s)', (SELECT max(id) + 1000 FROM public.fx)), 'P0002', NULL,
+SELECT throws_ok(format('SELECT introw.set_user(%s)', (SELECT max(id) + 1000 FROM public.fx)), '42704', NULL,
                  'set_user(id of nobody) is an error');
 SELECT is(introw.current_principal_kind(), 'none', 'after set_user(id of nobody): no principal');
 RESET ROLE;
@@ -260,12 +260,12 @@ SET LOCAL ROLE regress_introw_app;
 SELECT introw.set_user(fx('admin'));
 SELECT throws_ok('SELECT introw.set_default_role(NULL)', '22004', 'role_id must not be NULL',
                  'set_default_role(NULL) is an error');
-SELECT throws_ok('SELECT introw.set_default_role(-1)', 'P0002', 'partner role -1 does not exist',
+SELECT throws_ok('SELECT introw.set_default_role(-1)', '42704', 'partner role -1 does not exist',
                  'set_default_role(unknown id) is an error');
-SELECT throws_ok($$SELECT introw.set_default_role(fx('globex_sales_rep'))$$, 'P0002',
+SELECT throws_ok($$SELECT introw.set_default_role(fx('globex_sales_rep'))$$, '42704',
                  format('partner role %s does not exist', fx('globex_sales_rep')),
                  'set_default_role(a Globex role) as the Acme admin: the role does not exist for it');
-SELECT throws_ok($$SELECT introw.set_default_role(fx('globex_se'))$$, 'P0002',
+SELECT throws_ok($$SELECT introw.set_default_role(fx('globex_se'))$$, '42704',
                  format('partner role %s does not exist', fx('globex_se')),
                  'set_default_role(a non-default Globex role) as the Acme admin does not exist either');
 SELECT throws_ok($$SELECT introw.set_default_role('7; DROP TABLE introw.tabs')$$, '22P02', NULL,
@@ -281,7 +281,7 @@ SELECT introw.set_user(fx('pm'));
 SELECT throws_ok($$SELECT introw.set_default_role(fx('partner_manager_role'))$$, '42501', NULL,
                  'set_default_role() as a partner manager is refused');
 SELECT introw.reset_principal();
-SELECT throws_ok($$SELECT introw.set_default_role(fx('solutions_engineer'))$$, 'P0002', NULL,
+SELECT throws_ok($$SELECT introw.set_default_role(fx('solutions_engineer'))$$, '42704', NULL,
                  'set_default_role() without a principal: no role exists');
 RESET ROLE;
 SELECT is(pg_temp.fingerprint(), :'fp', 'the refused set_default_role() calls changed nothing');
@@ -312,18 +312,18 @@ SELECT results_eq($$SELECT tenant_id, role_id FROM introw.partner_roles WHERE is
 -- ===========================================================================
 INSERT INTO introw.tenants (name) VALUES ('No Default Inc');
 INSERT INTO public.fx SELECT 'nodefault', tenant_id FROM introw.tenants WHERE name = 'No Default Inc';
-SELECT throws_ok('SELECT introw.assign_default_role(-1)', 'P0002', 'tenant -1 does not exist',
+SELECT throws_ok('SELECT introw.assign_default_role(-1)', '42704', 'tenant -1 does not exist',
                  'assign_default_role(unknown tenant) is an error');
 SELECT throws_ok('SELECT introw.assign_default_role(NULL)', '22004', 'tenant_id must not be NULL',
                  'assign_default_role(NULL) is an error');
-SELECT throws_ok($$SELECT introw.assign_default_role(fx('nodefault'))$$, 'P0002',
+SELECT throws_ok($$SELECT introw.assign_default_role(fx('nodefault'))$$, '42704',
                  format('tenant %s has no default partner role', fx('nodefault')),
                  'assign_default_role() of a tenant without a default is an error');
 
 SELECT pg_temp.fingerprint() AS fp \gset
 SET LOCAL ROLE regress_introw_app;
 SELECT introw.set_user(fx('admin'));
-SELECT throws_ok($$SELECT introw.assign_default_role(fx('globex'))$$, 'P0002',
+SELECT throws_ok($$SELECT introw.assign_default_role(fx('globex'))$$, '42704',
                  format('tenant %s does not exist', fx('globex')),
                  'assign_default_role(Globex) as the Acme admin: the tenant does not exist for it');
 SELECT introw.set_contact(fx('rep'));

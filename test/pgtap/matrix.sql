@@ -246,7 +246,7 @@ SELECT is(introw.can_see_tab(fx('welcome')), false, 'none: cannot see even an un
 SELECT is_empty('SELECT * FROM introw.access_matrix', 'none: access_matrix is empty');
 SELECT is_empty('SELECT * FROM introw.unassigned_contacts', 'none: unassigned_contacts is empty');
 SELECT throws_ok($$SELECT introw.contact_visible_tab_ids(fx('rep'))$$, '42501',
-                 'permission denied for introw.contact_visible_tab_ids',
+                 'permission denied for function contact_visible_tab_ids',
                  'none: contact_visible_tab_ids() is refused');
 SELECT pg_temp.denied('none', t)
 FROM unnest(ARRAY['tenants', 'tiers', 'partner_roles', 'partner_organizations', 'partner_contacts',
@@ -313,10 +313,10 @@ SELECT is_empty('SELECT * FROM introw.access_matrix', 'rep: access_matrix is emp
 SELECT set_eq('SELECT contact_id FROM introw.unassigned_contacts', pg_temp.ids('{norole}'),
               'rep: unassigned_contacts shows the role-less contact of its own organisation');
 SELECT throws_ok($$SELECT introw.contact_visible_tab_ids(fx('se'))$$, '42501',
-                 'permission denied for introw.contact_visible_tab_ids',
+                 'permission denied for function contact_visible_tab_ids',
                  'rep: contact_visible_tab_ids() is refused to a contact');
 SELECT throws_ok($$SELECT introw.contact_visible_tab_ids(fx('rep'))$$, '42501',
-                 'permission denied for introw.contact_visible_tab_ids',
+                 'permission denied for function contact_visible_tab_ids',
                  'rep: contact_visible_tab_ids() is refused to a contact, also for itself');
 SELECT pg_temp.denied('rep', t)
 FROM unnest(ARRAY['tenants', 'tiers', 'partner_roles', 'partner_organizations', 'partner_contacts',
@@ -456,7 +456,7 @@ SELECT is_empty('SELECT * FROM introw.access_matrix', 'crm: access_matrix is emp
 SELECT set_eq('SELECT contact_id FROM introw.unassigned_contacts', pg_temp.ids('{norole}'),
               'crm: unassigned_contacts shows norole');
 SELECT throws_ok($$SELECT introw.contact_visible_tab_ids(fx('rep'))$$, '42501',
-                 'permission denied for introw.contact_visible_tab_ids',
+                 'permission denied for function contact_visible_tab_ids',
                  'crm: contact_visible_tab_ids() is refused');
 SELECT pg_temp.denied('crm', t)
 FROM unnest(ARRAY['tenants', 'tiers', 'partner_roles', 'partner_organizations', 'partner_contacts',
@@ -492,7 +492,7 @@ SELECT set_eq('SELECT role_id, tab_id FROM introw.access_matrix WHERE visible',
 SELECT set_eq('SELECT contact_id FROM introw.unassigned_contacts', pg_temp.ids('{norole}'),
               'pm: unassigned_contacts shows norole');
 SELECT throws_ok($$SELECT introw.contact_visible_tab_ids(fx('rep'))$$, '42501',
-                 'permission denied for introw.contact_visible_tab_ids',
+                 'permission denied for function contact_visible_tab_ids',
                  'pm: contact_visible_tab_ids() is for admins only');
 
 -- organisations: update the managed one only; no insert, no delete
@@ -582,7 +582,7 @@ SELECT set_eq('SELECT role_id, tab_id FROM introw.access_matrix WHERE visible',
 SELECT set_eq('SELECT contact_id FROM introw.unassigned_contacts', pg_temp.ids('{norole}'),
               'member: unassigned_contacts shows norole');
 SELECT throws_ok($$SELECT introw.contact_visible_tab_ids(fx('rep'))$$, '42501',
-                 'permission denied for introw.contact_visible_tab_ids',
+                 'permission denied for function contact_visible_tab_ids',
                  'member: contact_visible_tab_ids() is for admins only');
 SELECT pg_temp.allowed('member', t)
 FROM unnest(ARRAY['partner_organizations', 'partner_contacts', 'content_items']) AS t;
@@ -658,7 +658,7 @@ SELECT is(introw.contact_visible_tab_ids(fx('beta_rep')), pg_temp.ids('{welcome,
 SELECT is(introw.contact_visible_tab_ids(fx('norole')), pg_temp.ids('{welcome,alphaplan}'),
           'admin: contact_visible_tab_ids(norole)');
 SELECT is(introw.contact_visible_tab_ids(NULL), NULL, 'admin: contact_visible_tab_ids(NULL) is NULL');
-SELECT throws_ok($$SELECT introw.contact_visible_tab_ids(fx('gamma_rep'))$$, 'P0002',
+SELECT throws_ok($$SELECT introw.contact_visible_tab_ids(fx('gamma_rep'))$$, '42704',
                  format('partner contact %s does not exist', fx('gamma_rep')),
                  'admin: a Globex contact does not exist for contact_visible_tab_ids()');
 
@@ -722,7 +722,7 @@ SELECT set_eq('SELECT role_id, tab_id, visible FROM introw.access_matrix',
                      fx('globex_sales_rep'), fx('globex_se'), fx('globex_pm'), fx('globexnews')),
               'globex_admin: access_matrix is Globex only');
 SELECT is_empty('SELECT * FROM introw.unassigned_contacts', 'globex_admin: unassigned_contacts is empty');
-SELECT throws_ok($$SELECT introw.contact_visible_tab_ids(fx('rep'))$$, 'P0002',
+SELECT throws_ok($$SELECT introw.contact_visible_tab_ids(fx('rep'))$$, '42704',
                  format('partner contact %s does not exist', fx('rep')),
                  'globex_admin: an Acme contact does not exist for contact_visible_tab_ids()');
 SELECT is(introw.contact_visible_tab_ids(fx('gamma_rep')), pg_temp.ids('{globexnews}'),

@@ -4,7 +4,7 @@
 -- tenant-bound foreign keys and the preconfigured roles of a new tenant.
 -- Runs as the superuser (constraints hold for everyone); rolls back.
 BEGIN;
-SELECT plan(281);
+SELECT plan(285);
 
 -- ---------------------------------------------------------------------------
 -- 17 tables, each with row-level security ENABLED and FORCED
@@ -14,13 +14,15 @@ INSERT INTO spec_tables VALUES
     ('tenants'), ('tiers'), ('internal_users'), ('partner_organizations'), ('partner_roles'),
     ('partner_contacts'), ('rooms'), ('tabs'), ('tab_roles'), ('content_items'), ('crm_objects'),
     ('collaborators'), ('tasks'), ('portal_settings'), ('crm_connections'), ('crm_sync_runs'),
-    ('crm_sync_rejects');
+    ('crm_sync_rejects'),
+    -- not in section 2: the stamps that keep visibility caches exact
+    ('visibility_epochs');
 
 SELECT has_table('introw', t, format('table introw.%s exists', t)) FROM spec_tables ORDER BY t;
 
 SELECT is((SELECT count(*) FROM pg_class
            WHERE relnamespace = 'introw'::regnamespace AND relkind IN ('r', 'p')),
-          17::bigint, 'schema introw has exactly the 17 tables of section 2');
+          18::bigint, 'schema introw has exactly the 17 tables of section 2 and visibility_epochs');
 
 SELECT ok(coalesce((SELECT c.relrowsecurity
                     FROM pg_class c

@@ -1,0 +1,250 @@
+/*-------------------------------------------------------------------------
+ * visibility_epoch.c
+ *		Version stamps that tell a cache built under one snapshot whether it
+ *		still holds under another.
+ *
+ * Every statement that changes data visibility depends on (roles, tab
+ * limits, rooms, tabs, organisations, internal users, a contact's role or
+ * organisation) stamps the tenants it touched in introw.visibility_epochs
+ * with a fresh value of the sequence introw.visibility_epoch, in the same
+ * transaction.  The stamp therefore becomes visible atomically with the
+ * change, under exactly the snapshots that see the change: two snapshots
+ * that read the same stamp for a tenant see the same visibility data of that
+ * tenant.  Sequence values are never reused, so a stamp written by a
+ * transaction that rolled back can never be mistaken for a later one.
+ *
+ * Readers compare the stamp read under the statement's own snapshot with
+ * the stamp their cache was built at.  This is exact under READ COMMITTED,
+ * REPEATABLE READ, cursors, imported snapshots and on hot standbys (the
+ * stamps replicate like any row), and has no window at commit.
+ *
+ * The same trigger also queues a relcache invalidation of the sequence
+ * (the pattern Citus uses for its metadata cache), so that other backends
+ * drop stale caches promptly; correctness does not depend on its timing.
+ *
+ * Reading the stamp is a direct index lookup (no SPI, no row-level
+ * security: the table has no policies and is private).  It is skipped when
+ * the snapshot is known to see the same data as the one last checked.
+ *-------------------------------------------------------------------------
+ */
+#include "introw.h"
+
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+PG_FUNCTION_INFO_V1(introw_visibility_changed);
+
+static Oid	sentinel_oid = InvalidOid;
+static uint64 inval_counter = 1;
+
+/*
+ * Relcache callback: a (possibly remote, already committed) change to
+ * visibility data, or a full cache reset.  Only counts; the caches decide.
+ * While the sentinel is unknown every message counts, so none is missed.
+ */
+static void
+EpochRelcacheCallback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || !OidIsValid(sentinel_oid) || relid == sentinel_oid)
+	{
+		inval_counter++;
+		sentinel_oid = InvalidOid;	/* look it up again: it may be dropped */
+	}
+}
+
+void
+EpochRegisterCallbacks(void)
+{
+	CacheRegisterRelcacheCallback(EpochRelcacheCallback, (Datum) 0);
+}
+
+/* Number of sentinel invalidations this backend has received. */
+uint64
+EpochInvalidations(void)
+{
+	return inval_counter;
+}
+
+Oid
+IntrowNamespace(void)
+{
+	Oid			nsp = get_namespace_oid("introw", true);
+
+	if (!OidIsValid(nsp))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"introw_roles\" is not installed in this database")));
+	return nsp;
+}
+
+static Oid
+IntrowRelation(const char *name)
+{
+	Oid			relid = get_relname_relid(name, IntrowNamespace());
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("relation \"introw.%s\" is missing", name),
+				 errhint("Reinstall the extension \"introw_roles\".")));
+	return relid;
+}
+
+static Oid
+SentinelOid(void)
+{
+	if (!OidIsValid(sentinel_oid))
+		sentinel_oid = IntrowRelation("visibility_epoch");
+	return sentinel_oid;
+}
+
+/* The snapshot the current statement reads with. */
+Snapshot
+StatementSnapshot(void)
+{
+	return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+}
+
+/*
+ * Remember what a snapshot sees.  Two snapshots with the same transaction
+ * completion count (non-zero), horizons, command id, and taken in the same
+ * (sub)transaction see the same rows: PostgreSQL itself reuses snapshot
+ * contents on exactly that condition.
+ */
+void
+SnapshotStateOf(Snapshot snap, SnapshotState *state)
+{
+	state->count = snap->snapXactCompletionCount;
+	state->xmin = snap->xmin;
+	state->xmax = snap->xmax;
+	state->curcid = snap->curcid;
+	state->lxid = MyProc->lxid;
+	state->subxid = GetCurrentSubTransactionId();
+}
+
+bool
+SnapshotStateEqual(const SnapshotState *a, const SnapshotState *b)
+{
+	return a->count != 0 && a->count == b->count &&
+		a->xmin == b->xmin && a->xmax == b->xmax && a->curcid == b->curcid &&
+		a->lxid == b->lxid && a->subxid == b->subxid;
+}
+
+/*
+ * The tenant's stamp as the snapshot sees it; 0 when it was never stamped.
+ */
+int64
+ReadEpoch(int64 tenant_id, Snapshot snap)
+{
+	Relation	rel = table_open(IntrowRelation("visibility_epochs"), AccessShareLock);
+	Relation	idx = index_open(IntrowRelation("visibility_epochs_pkey"), AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan;
+	ScanKeyData key;
+	int64		epoch = 0;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(tenant_id));
+	scan = index_beginscan(rel, idx, snap, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, 2, &isnull);
+
+		if (!isnull)
+			epoch = DatumGetInt64(d);
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	return epoch;
+}
+
+/*
+ * Stamp the tenants a statement touched.  The transition tables are named
+ * changed_old and changed_new by the CREATE TRIGGER statements; the first
+ * trigger argument, when present, names a narrower rule.
+ */
+#define STAMP_PREFIX \
+	"INSERT INTO introw.visibility_epochs AS e (tenant_id, epoch) " \
+	"SELECT t, nextval('introw.visibility_epoch') FROM ("
+#define STAMP_SUFFIX \
+	") s(t) WHERE t IS NOT NULL " \
+	"ON CONFLICT (tenant_id) DO UPDATE SET epoch = EXCLUDED.epoch"
+
+static const char *
+ChangedTenantsQuery(TriggerData *trigdata)
+{
+	Trigger    *trigger = trigdata->tg_trigger;
+	TriggerEvent event = trigdata->tg_event;
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(event))
+		return "SELECT tenant_id FROM introw.tenants";
+	if (TRIGGER_FIRED_BY_INSERT(event))
+		return "SELECT DISTINCT tenant_id FROM changed_new";
+	if (TRIGGER_FIRED_BY_DELETE(event))
+		return "SELECT DISTINCT tenant_id FROM changed_old";
+	if (trigger->tgnargs > 0 && strcmp(trigger->tgargs[0], "role_or_org") == 0)
+		return "SELECT DISTINCT x.t FROM changed_new n JOIN changed_old o USING (contact_id), "
+			"LATERAL (VALUES (n.tenant_id), (o.tenant_id)) x(t) "
+			"WHERE n.tenant_id <> o.tenant_id OR n.org_id <> o.org_id "
+			"OR n.role_id IS DISTINCT FROM o.role_id";
+	return "SELECT tenant_id FROM changed_new UNION SELECT tenant_id FROM changed_old";
+}
+
+/*
+ * AFTER ... FOR EACH STATEMENT trigger on the tables visibility depends on.
+ */
+Datum
+introw_visibility_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	PrivilegedState state;
+	StringInfoData sql;
+	int			rc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"introw.visibility_changed")));
+	if (!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired AFTER ... FOR EACH STATEMENT",
+						"introw.visibility_changed")));
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "%s%s%s", STAMP_PREFIX, ChangedTenantsQuery(trigdata), STAMP_SUFFIX);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "introw: SPI_connect failed");
+	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "introw: SPI_register_trigger_data failed");
+	BeginPrivileged(&state);
+	rc = SPI_execute(sql.data, false, 0);
+	EndPrivileged(&state);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "introw: stamping visibility epochs failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	pfree(sql.data);
+
+	CacheInvalidateRelcacheByRelid(SentinelOid());
+	return PointerGetDatum(NULL);	/* ignored for statement triggers */
+}
