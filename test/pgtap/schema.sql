@@ -4,7 +4,7 @@
 -- tenant-bound foreign keys and the preconfigured roles of a new tenant.
 -- Runs as the superuser (constraints hold for everyone); rolls back.
 BEGIN;
-SELECT plan(285);
+SELECT plan(283);
 
 -- ---------------------------------------------------------------------------
 -- 17 tables, each with row-level security ENABLED and FORCED
@@ -14,9 +14,7 @@ INSERT INTO spec_tables VALUES
     ('tenants'), ('tiers'), ('internal_users'), ('partner_organizations'), ('partner_roles'),
     ('partner_contacts'), ('rooms'), ('tabs'), ('tab_roles'), ('content_items'), ('crm_objects'),
     ('collaborators'), ('tasks'), ('portal_settings'), ('crm_connections'), ('crm_sync_runs'),
-    ('crm_sync_rejects'),
-    -- not in section 2: the stamps that keep visibility caches exact
-    ('visibility_epochs');
+    ('crm_sync_rejects');
 
 SELECT has_table('introw', t, format('table introw.%s exists', t)) FROM spec_tables ORDER BY t;
 
@@ -41,6 +39,13 @@ SELECT is_empty($$
     WHERE relnamespace = 'introw'::regnamespace AND relkind IN ('r', 'p')
       AND NOT (relrowsecurity AND relforcerowsecurity)$$,
     'no table of schema introw lacks ENABLE + FORCE row level security');
+
+-- the visibility stamps: private, derived state, not dumped
+SELECT is_empty($$SELECT 1 FROM pg_policy WHERE polrelid = 'introw.visibility_epochs'::regclass$$,
+                'introw.visibility_epochs has no policy: nobody but superusers reads it');
+SELECT ok(NOT (SELECT 'introw.visibility_epochs'::regclass = ANY (extconfig)
+                FROM pg_extension WHERE extname = 'introw_roles'),
+          'introw.visibility_epochs is not dumped (a restore stamps anew)');
 
 -- ---------------------------------------------------------------------------
 -- pg_dump: every table and every identity sequence is extension config
