@@ -69,6 +69,9 @@ stop_cluster() {
     fi
 }
 
+# Clients run as the invoking user (the socket is open to all, auth is
+# trust): only the server must run as postgres, and the work tree need not
+# be readable by it.
 psql_pg() {
-    pg_user env PGHOST=$INTROW_WORK PGPORT=$INTROW_PORT psql -X -v ON_ERROR_STOP=1 -U postgres "$@"
+    PGHOST=$INTROW_WORK PGPORT=$INTROW_PORT psql -X -v ON_ERROR_STOP=1 -U postgres "$@"
 }
