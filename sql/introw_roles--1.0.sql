@@ -24,8 +24,10 @@ CREATE SEQUENCE introw.visibility_epoch;
 REVOKE ALL ON SEQUENCE introw.visibility_epoch FROM PUBLIC;
 
 CREATE TABLE introw.visibility_epochs (
-    tenant_id bigint PRIMARY KEY,
-    epoch     bigint NOT NULL
+    tenant_id bigint NOT NULL,
+    scope     bigint NOT NULL,     -- 0: the whole tenant; else a contact_id
+    epoch     bigint NOT NULL,
+    PRIMARY KEY (tenant_id, scope)
 );
 REVOKE ALL ON TABLE introw.visibility_epochs FROM PUBLIC;
 
@@ -189,11 +191,14 @@ CREATE TABLE introw.crm_objects (
     PRIMARY KEY (tenant_id, object_id),
     FOREIGN KEY (tenant_id, org_id) REFERENCES introw.partner_organizations (tenant_id, org_id)
         ON DELETE SET NULL (org_id),
-    FOREIGN KEY (tenant_id, submitted_by_contact_id) REFERENCES introw.partner_contacts (tenant_id, contact_id)
+    -- the submitter is a contact of the object's organisation
+    FOREIGN KEY (tenant_id, org_id, submitted_by_contact_id)
+        REFERENCES introw.partner_contacts (tenant_id, org_id, contact_id)
         ON DELETE SET NULL (submitted_by_contact_id)
 );
 CREATE INDEX crm_objects_org_idx ON introw.crm_objects (tenant_id, org_id, object_type, created_at DESC);
 CREATE INDEX crm_objects_newest_idx ON introw.crm_objects (tenant_id, object_type, created_at DESC);
+CREATE INDEX crm_objects_submitter_idx ON introw.crm_objects (tenant_id, submitted_by_contact_id);
 
 CREATE TABLE introw.collaborators (
     tenant_id  bigint NOT NULL REFERENCES introw.tenants ON DELETE CASCADE,
@@ -341,6 +346,42 @@ CREATE FUNCTION introw.readable_user_ids()
 RETURNS bigint[] AS 'MODULE_PATHNAME', 'introw_readable_user_ids'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
+-- {tenant} for admin and member (the whole tenant is readable), else {}
+CREATE FUNCTION introw.tenant_arm()
+RETURNS bigint[] AS 'MODULE_PATHNAME', 'introw_tenant_arm'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+-- organisations whose CRM objects the principal reads: a contact with a
+-- role that is not collaboration restricted its own, a crm_user every
+-- organisation, a partner manager those it manages
+CREATE FUNCTION introw.object_org_ids()
+RETURNS bigint[] AS 'MODULE_PATHNAME', 'introw_object_org_ids'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+-- the objects a contact principal collaborates on
+CREATE FUNCTION introw.collab_object_ids()
+RETURNS bigint[] AS 'MODULE_PATHNAME', 'introw_collab_object_ids'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+-- organisations whose tasks the principal reads (besides tenant_arm)
+CREATE FUNCTION introw.task_org_ids()
+RETURNS bigint[] AS 'MODULE_PATHNAME', 'introw_task_org_ids'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+-- the contact principal's organisation
+CREATE FUNCTION introw.current_org_id()
+RETURNS bigint AS 'MODULE_PATHNAME', 'introw_current_org_id'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+CREATE FUNCTION introw.can_see_object(object_id bigint)
+RETURNS boolean AS 'MODULE_PATHNAME', 'introw_can_see_object'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+
+-- a superuser or a BYPASSRLS role
+CREATE FUNCTION introw.bypasses_row_security()
+RETURNS boolean AS 'MODULE_PATHNAME', 'introw_bypasses_row_security'
+LANGUAGE C STABLE PARALLEL SAFE;
+
 -- true for a superuser or BYPASSRLS role, and for the internal kinds that
 -- may read the portal configuration (admin, member, partner_manager)
 CREATE FUNCTION introw.reads_configuration()
@@ -362,7 +403,7 @@ DECLARE
     ev text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['tenants', 'internal_users', 'partner_roles', 'partner_organizations',
-                             'partner_contacts', 'rooms', 'tabs', 'tab_roles']
+                             'partner_contacts', 'rooms', 'tabs', 'tab_roles', 'collaborators']
     LOOP
         FOREACH ev IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate']
         LOOP
@@ -376,7 +417,8 @@ BEGIN
                                    WHEN 'update' THEN 'REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new'
                                    WHEN 'delete' THEN 'REFERENCING OLD TABLE AS changed_old'
                                    ELSE '' END,
-                           CASE WHEN t = 'partner_contacts' AND ev = 'update' THEN '''role_or_org''' ELSE '' END);
+                           CASE WHEN t = 'partner_contacts' AND ev = 'update' THEN '''role_or_org'''
+                                WHEN t = 'collaborators' THEN '''collaborators''' ELSE '' END);
             -- also when changes arrive by logical replication
             EXECUTE format('ALTER TABLE introw.%I ENABLE ALWAYS TRIGGER %I', t, 'visibility_changed_' || ev);
         END LOOP;
@@ -566,13 +608,22 @@ WHERE c.role_id IS NULL;
 CREATE VIEW introw.deals WITH (security_invoker = true) AS
 SELECT * FROM introw.crm_objects WHERE object_type = 'deal';
 
-CREATE VIEW introw.task_progress WITH (security_invoker = true) AS
+-- Task progress: also for the crm_user, who may not read tasks themselves
+-- ("overview on task progress").  The view runs as its owner, so it filters
+-- explicitly; security_barrier keeps callers' functions out of that filter.
+CREATE VIEW introw.task_progress WITH (security_barrier = true) AS
 SELECT t.tenant_id, t.org_id,
        count(*) AS total,
        count(*) FILTER (WHERE t.status = 'done') AS done,
        count(*) FILTER (WHERE t.status = 'open') AS open,
        count(*) FILTER (WHERE t.status = 'in_progress') AS in_progress
 FROM introw.tasks t
+WHERE (SELECT introw.bypasses_row_security())
+   OR (t.tenant_id = (SELECT introw.current_tenant_id())
+       AND (t.tenant_id = ANY ((SELECT introw.tenant_arm())::bigint[])
+            OR t.org_id = ANY ((SELECT CASE introw.current_principal_kind()
+                                       WHEN 'crm_user' THEN introw.readable_org_ids()
+                                       ELSE introw.task_org_ids() END)::bigint[])))
 GROUP BY t.tenant_id, t.org_id;
 
 -- ---------------------------------------------------------------------------
@@ -687,6 +738,371 @@ SELECT introw.create_write_policies('manager', 'partner_contacts', '{partner_man
                                     'org_id = ANY ((SELECT introw.managed_org_ids())::bigint[])');
 
 -- ---------------------------------------------------------------------------
+-- CRM objects and collaborators (PRODUCT.md section 4)
+-- ---------------------------------------------------------------------------
+
+-- Read: the whole tenant (admin, member); the organisations of
+-- object_org_ids() (an unrestricted contact its own, a crm_user every
+-- partner, a partner manager those it manages); a contact's collaborations.
+-- The submitter arm adds nothing to the collaborations (a submitter is
+-- always a collaborator, see below) but lets a contact read back the object
+-- it is registering (INSERT ... RETURNING) before the statement ends.
+-- Every arm is indexable: the planner serves them with a BitmapOr.
+CREATE POLICY read ON introw.crm_objects FOR SELECT
+    USING (tenant_id = (SELECT introw.current_tenant_id())
+           AND (tenant_id = ANY ((SELECT introw.tenant_arm())::bigint[])
+                OR org_id = ANY ((SELECT introw.object_org_ids())::bigint[])
+                OR object_id = ANY ((SELECT introw.collab_object_ids())::bigint[])
+                OR submitted_by_contact_id = (SELECT introw.current_contact_id())));
+
+-- Collaborator rows of the objects the principal sees (the subquery is
+-- itself filtered by the policy above).
+CREATE POLICY read ON introw.collaborators FOR SELECT
+    USING (tenant_id = (SELECT introw.current_tenant_id())
+           AND EXISTS (SELECT 1 FROM introw.crm_objects o
+                       WHERE o.tenant_id = collaborators.tenant_id
+                         AND o.object_id = collaborators.object_id));
+
+SELECT introw.create_write_policies('admin', t, '{admin}', '{INSERT,UPDATE,DELETE}')
+FROM unnest(ARRAY['crm_objects', 'collaborators', 'tasks', 'portal_settings', 'crm_connections',
+                  'crm_sync_runs', 'crm_sync_rejects']) AS t;
+SELECT introw.create_write_policies('member', t, '{member}', '{INSERT,UPDATE,DELETE}')
+FROM unnest(ARRAY['crm_objects', 'collaborators', 'tasks']) AS t;
+
+-- Deal registration: a contact for its own organisation, a crm_user for any
+-- partner organisation, a partner manager for those it manages.
+SELECT introw.create_write_policies('contact', 'crm_objects', '{contact}', '{INSERT}',
+                                    'org_id = ANY ((SELECT introw.readable_org_ids())::bigint[])');
+SELECT introw.create_write_policies('crm_user', 'crm_objects', '{crm_user}', '{INSERT,UPDATE}',
+                                    'org_id = ANY ((SELECT introw.object_org_ids())::bigint[])');
+SELECT introw.create_write_policies('manager', 'crm_objects', '{partner_manager}', '{INSERT,UPDATE,DELETE}',
+                                    'org_id = ANY ((SELECT introw.managed_org_ids())::bigint[])');
+-- A contact updates the objects it collaborates on.
+SELECT introw.create_write_policies('collaborator', 'crm_objects', '{contact}', '{UPDATE}',
+                                    'object_id = ANY ((SELECT introw.collab_object_ids())::bigint[])');
+
+-- Collaborators: a contact adds contacts of its own organisation to objects
+-- it collaborates on; a crm_user adds anyone of the tenant to objects it
+-- sees; a partner manager manages those of its organisations' objects.
+SELECT introw.create_write_policies('collaborator', 'collaborators', '{contact}', '{INSERT}',
+    'object_id = ANY ((SELECT introw.collab_object_ids())::bigint[]) AND user_id IS NULL '
+    'AND contact_id IN (SELECT c.contact_id FROM introw.partner_contacts c '
+    'WHERE c.tenant_id = collaborators.tenant_id AND c.org_id = (SELECT introw.current_org_id()))');
+SELECT introw.create_write_policies('crm_user', 'collaborators', '{crm_user}', '{INSERT}',
+    'EXISTS (SELECT 1 FROM introw.crm_objects o WHERE o.tenant_id = collaborators.tenant_id '
+    'AND o.object_id = collaborators.object_id)');
+SELECT introw.create_write_policies('manager', 'collaborators', '{partner_manager}', '{INSERT,UPDATE,DELETE}',
+    'EXISTS (SELECT 1 FROM introw.crm_objects o WHERE o.tenant_id = collaborators.tenant_id '
+    'AND o.object_id = collaborators.object_id '
+    'AND o.org_id = ANY ((SELECT introw.managed_org_ids())::bigint[]))');
+
+-- Registration rules no policy can express with a clear message.
+CREATE FUNCTION introw.crm_objects_rules() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    kind text := introw.current_principal_kind();
+    me   bigint := introw.current_contact_id();
+    mine bigint := introw.current_org_id();
+BEGIN
+    IF kind = 'contact' THEN
+        IF TG_OP = 'INSERT' THEN
+            NEW.org_id := coalesce(NEW.org_id, mine);
+            IF NEW.org_id <> mine OR NEW.tenant_id <> introw.current_tenant_id() THEN
+                RAISE EXCEPTION 'partner contacts register objects for their own organisation only'
+                    USING ERRCODE = 'insufficient_privilege',
+                          DETAIL = format('Contact %s belongs to organisation %s, not %s.', me, mine, NEW.org_id);
+            END IF;
+            IF NEW.submitted_by_contact_id IS DISTINCT FROM me AND NEW.submitted_by_contact_id IS NOT NULL THEN
+                RAISE EXCEPTION 'a partner contact registers objects in its own name'
+                    USING ERRCODE = 'insufficient_privilege',
+                          DETAIL = format('submitted_by_contact_id must be %s or NULL.', me);
+            END IF;
+            NEW.submitted_by_contact_id := me;
+        ELSIF NEW.org_id IS DISTINCT FROM OLD.org_id
+              OR NEW.submitted_by_contact_id IS DISTINCT FROM OLD.submitted_by_contact_id THEN
+            RAISE EXCEPTION 'partner contacts cannot move objects to another organisation or submitter'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    ELSIF kind = 'crm_user' AND NEW.org_id IS NULL THEN
+        RAISE EXCEPTION 'a CRM user registers and edits objects of a partner organisation'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Set org_id to the partner organisation.';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER crm_objects_rules BEFORE INSERT OR UPDATE ON introw.crm_objects
+    FOR EACH ROW EXECUTE FUNCTION introw.crm_objects_rules();
+
+-- The submitting contact is always a collaborator; on registration by a
+-- contact or crm_user, the registrant and the organisation's partner
+-- manager become collaborators too.  SECURITY DEFINER: the registrant may
+-- not write collaborator rows for others itself.
+CREATE FUNCTION introw.crm_objects_register() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    kind text := introw.current_principal_kind();
+BEGIN
+    IF NEW.submitted_by_contact_id IS NOT NULL THEN
+        INSERT INTO introw.collaborators (tenant_id, object_id, contact_id)
+        VALUES (NEW.tenant_id, NEW.object_id, NEW.submitted_by_contact_id) ON CONFLICT DO NOTHING;
+    END IF;
+    IF TG_OP <> 'INSERT' OR kind NOT IN ('contact', 'crm_user') THEN
+        RETURN NULL;
+    END IF;
+    IF kind = 'crm_user' THEN
+        INSERT INTO introw.collaborators (tenant_id, object_id, user_id)
+        VALUES (NEW.tenant_id, NEW.object_id, introw.current_user_id()) ON CONFLICT DO NOTHING;
+    END IF;
+    INSERT INTO introw.collaborators (tenant_id, object_id, user_id)
+    SELECT o.tenant_id, NEW.object_id, o.partner_manager_id
+    FROM introw.partner_organizations o
+    WHERE o.tenant_id = NEW.tenant_id AND o.org_id = NEW.org_id AND o.partner_manager_id IS NOT NULL
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER crm_objects_register AFTER INSERT OR UPDATE OF submitted_by_contact_id ON introw.crm_objects
+    FOR EACH ROW EXECUTE FUNCTION introw.crm_objects_register();
+
+-- The submitter's collaborator row stays while it is the submitter (unless
+-- the object or the contact itself is being deleted).
+CREATE FUNCTION introw.collaborators_keep_submitter() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF OLD.contact_id IS NOT NULL
+       AND (TG_OP = 'DELETE' OR NEW.contact_id IS DISTINCT FROM OLD.contact_id
+            OR NEW.object_id <> OLD.object_id)
+       AND EXISTS (SELECT 1 FROM introw.crm_objects o
+                   WHERE o.tenant_id = OLD.tenant_id AND o.object_id = OLD.object_id
+                     AND o.submitted_by_contact_id = OLD.contact_id)
+       AND EXISTS (SELECT 1 FROM introw.partner_contacts c
+                   WHERE c.tenant_id = OLD.tenant_id AND c.contact_id = OLD.contact_id) THEN
+        RAISE EXCEPTION 'contact % submitted object % and stays one of its collaborators',
+                        OLD.contact_id, OLD.object_id
+            USING ERRCODE = 'restrict_violation',
+                  HINT = 'Change the object''s submitted_by_contact_id first.';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+
+CREATE TRIGGER collaborators_keep_submitter BEFORE DELETE OR UPDATE ON introw.collaborators
+    FOR EACH ROW EXECUTE FUNCTION introw.collaborators_keep_submitter();
+
+-- ---------------------------------------------------------------------------
+-- Tasks, settings, CRM connection and sync data
+-- ---------------------------------------------------------------------------
+CREATE POLICY read ON introw.tasks FOR SELECT
+    USING (tenant_id = (SELECT introw.current_tenant_id())
+           AND (tenant_id = ANY ((SELECT introw.tenant_arm())::bigint[])
+                OR org_id = ANY ((SELECT introw.task_org_ids())::bigint[])));
+-- a contact updates its organisation's tasks (and cannot move them)
+SELECT introw.create_write_policies('contact', 'tasks', '{contact}', '{UPDATE}',
+                                    'org_id = ANY ((SELECT introw.readable_org_ids())::bigint[])');
+SELECT introw.create_write_policies('manager', 'tasks', '{partner_manager}', '{INSERT,UPDATE,DELETE}',
+                                    'org_id = ANY ((SELECT introw.managed_org_ids())::bigint[])');
+
+CREATE POLICY read ON introw.portal_settings FOR SELECT
+    USING (tenant_id = (SELECT introw.current_tenant_id())
+           AND (SELECT introw.current_principal_kind()) = 'admin');
+CREATE POLICY read ON introw.crm_connections FOR SELECT
+    USING (tenant_id = (SELECT introw.current_tenant_id())
+           AND (SELECT introw.current_principal_kind()) = 'admin');
+CREATE POLICY read ON introw.crm_sync_runs FOR SELECT
+    USING (tenant_id = (SELECT introw.current_tenant_id())
+           AND (SELECT introw.current_principal_kind()) IN ('admin', 'member', 'partner_manager'));
+CREATE POLICY read ON introw.crm_sync_rejects FOR SELECT
+    USING (tenant_id = (SELECT introw.current_tenant_id())
+           AND (SELECT introw.current_principal_kind()) IN ('admin', 'member', 'partner_manager'));
+
+-- ---------------------------------------------------------------------------
+-- Login routing and the HubSpot card (the CRM User role).  They answer
+-- before anyone is logged in, so they read as their owner; they reveal one
+-- word (or one card the principal may read) and nothing else.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION introw.portal_login_route(tenant_id bigint, email text) RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    who  text := lower(btrim(portal_login_route.email));
+    role text;
+BEGIN
+    IF portal_login_route.tenant_id IS NULL OR who IS NULL OR who = '' THEN
+        RETURN 'unknown';
+    END IF;
+    SELECT u.user_role INTO role FROM introw.internal_users u
+    WHERE u.tenant_id = portal_login_route.tenant_id AND lower(u.email) = who AND u.active;
+    IF FOUND THEN
+        -- CRM users reach the portal only through the HubSpot card
+        RETURN CASE WHEN role = 'crm_user' THEN 'hubspot' ELSE 'portal' END;
+    END IF;
+    IF EXISTS (SELECT 1 FROM introw.partner_contacts c
+               WHERE c.tenant_id = portal_login_route.tenant_id AND lower(c.email) = who) THEN
+        RETURN 'portal';
+    END IF;
+    RETURN 'unknown';
+END $$;
+
+CREATE FUNCTION introw.hubspot_card_entry(tenant_id bigint, hubspot_user_id text) RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN EXISTS (
+        SELECT 1 FROM introw.internal_users u
+        WHERE u.tenant_id = hubspot_card_entry.tenant_id
+          AND u.hubspot_user_id = hubspot_card_entry.hubspot_user_id
+          AND u.user_role = 'crm_user' AND u.active)
+    THEN 'portal' ELSE 'login' END
+$$;
+
+-- Raises unless the current principal may read that organisation (also when
+-- it does not exist: the two are not told apart).
+CREATE FUNCTION introw.assert_org_readable(org_id bigint) RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF assert_org_readable.org_id IS NULL THEN
+        RAISE EXCEPTION 'org_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM introw.partner_organizations o
+                   WHERE o.org_id = assert_org_readable.org_id
+                     AND (introw.bypasses_row_security()
+                          OR (o.tenant_id = introw.current_tenant_id()
+                              AND o.org_id = ANY (introw.readable_org_ids())))) THEN
+        RAISE EXCEPTION 'partner organization % does not exist', assert_org_readable.org_id
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN true;
+END $$;
+
+CREATE FUNCTION introw.partner_card(org_id bigint)
+RETURNS TABLE (org_id bigint, organization text, tier text,
+               partner_manager_name text, partner_manager_email text,
+               partner_champion_name text, partner_champion_email text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT o.org_id, o.name, t.name, m.full_name, m.email, c.full_name, c.email
+    FROM introw.partner_organizations o
+    LEFT JOIN introw.tiers t ON t.tenant_id = o.tenant_id AND t.tier_id = o.tier_id
+    LEFT JOIN introw.internal_users m ON m.tenant_id = o.tenant_id AND m.user_id = o.partner_manager_id
+    LEFT JOIN introw.partner_contacts c ON c.tenant_id = o.tenant_id AND c.contact_id = o.partner_champion_id
+    WHERE o.org_id = $1 AND introw.assert_org_readable($1)
+$$;
+
+-- ---------------------------------------------------------------------------
+-- explain_access: why a contact sees, or does not see, a tab, an item or a
+-- CRM object, rule by rule.  For an admin principal of the contact's tenant,
+-- superusers and BYPASSRLS roles.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION introw.explain_access(contact_id bigint, kind text, id bigint)
+RETURNS TABLE (step int, rule text, outcome text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c       record;
+    t       record;
+    o       record;
+    tab     bigint;
+    limits  text[];
+    n       int := 0;
+    room_ok boolean;
+    role_ok boolean;
+    collab  boolean;
+BEGIN
+    IF explain_access.contact_id IS NULL OR explain_access.kind IS NULL OR explain_access.id IS NULL THEN
+        RAISE EXCEPTION 'contact_id, kind and id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF explain_access.kind NOT IN ('tab', 'item', 'object') THEN
+        RAISE EXCEPTION 'unknown kind "%"', left(explain_access.kind, 100)
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Use tab, item or object.';
+    END IF;
+    IF NOT introw.bypasses_row_security() AND introw.current_principal_kind() <> 'admin' THEN
+        RAISE EXCEPTION 'permission denied for function %', 'explain_access'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'Only an admin principal, a superuser or a BYPASSRLS role may explain access.';
+    END IF;
+    SELECT pc.contact_id, pc.tenant_id, pc.org_id, pc.email, pc.role_id, pc.role_source,
+           po.name AS org_name, pr.name AS role_name, pr.collaboration_restricted
+    INTO c
+    FROM introw.partner_contacts pc
+    JOIN introw.partner_organizations po ON po.tenant_id = pc.tenant_id AND po.org_id = pc.org_id
+    LEFT JOIN introw.partner_roles pr ON pr.tenant_id = pc.tenant_id AND pr.role_id = pc.role_id
+    WHERE pc.contact_id = explain_access.contact_id
+      AND (introw.bypasses_row_security() OR pc.tenant_id = introw.current_tenant_id());
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'partner contact % does not exist', explain_access.contact_id
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    n := n + 1;
+    RETURN QUERY SELECT n, format('contact %s <%s> of organisation "%s"', c.contact_id, c.email, c.org_name),
+        CASE WHEN c.role_id IS NULL THEN 'no role (treated as collaboration restricted)'
+             ELSE format('role "%s" (%s)%s', c.role_name, c.role_source,
+                         CASE WHEN c.collaboration_restricted THEN ', collaboration restricted' ELSE '' END) END;
+
+    IF explain_access.kind IN ('tab', 'item') THEN
+        tab := explain_access.id;
+        IF explain_access.kind = 'item' THEN
+            SELECT i.tab_id INTO tab FROM introw.content_items i
+            WHERE i.item_id = explain_access.id AND i.tenant_id = c.tenant_id;
+            n := n + 1;
+            IF tab IS NULL THEN
+                RETURN QUERY SELECT n, format('item %s exists in the tenant', explain_access.id), 'fail';
+                RETURN QUERY SELECT n + 1, 'verdict', 'not visible';
+                RETURN;
+            END IF;
+            RETURN QUERY SELECT n, format('item %s is visible exactly when its tab %s is', explain_access.id, tab), 'info';
+        END IF;
+        SELECT tb.tab_id, tb.name, r.name AS room_name, r.org_id AS room_org INTO t
+        FROM introw.tabs tb JOIN introw.rooms r ON r.tenant_id = tb.tenant_id AND r.room_id = tb.room_id
+        WHERE tb.tab_id = tab AND tb.tenant_id = c.tenant_id;
+        n := n + 1;
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT n, format('tab %s exists in the tenant', tab), 'fail';
+            RETURN QUERY SELECT n + 1, 'verdict', 'not visible';
+            RETURN;
+        END IF;
+        room_ok := t.room_org IS NULL OR t.room_org = c.org_id;
+        RETURN QUERY SELECT n,
+            CASE WHEN t.room_org IS NULL THEN format('tab "%s" is in room "%s", which is portal-wide', t.name, t.room_name)
+                 ELSE format('tab "%s" is in room "%s" of organisation %s', t.name, t.room_name, t.room_org) END,
+            CASE WHEN room_ok THEN 'pass' ELSE 'fail' END;
+        SELECT array_agg(pr.name ORDER BY pr.name) INTO limits
+        FROM introw.tab_roles tr JOIN introw.partner_roles pr ON pr.tenant_id = tr.tenant_id AND pr.role_id = tr.role_id
+        WHERE tr.tenant_id = c.tenant_id AND tr.tab_id = t.tab_id;
+        role_ok := limits IS NULL OR EXISTS (SELECT 1 FROM introw.tab_roles tr
+                                             WHERE tr.tenant_id = c.tenant_id AND tr.tab_id = t.tab_id
+                                               AND tr.role_id = c.role_id);
+        n := n + 1;
+        RETURN QUERY SELECT n,
+            CASE WHEN limits IS NULL THEN 'the tab is not limited to any role'
+                 ELSE format('the tab is limited to the roles %s', array_to_string(limits, ', ')) END,
+            CASE WHEN role_ok THEN 'pass' ELSE 'fail' END;
+        RETURN QUERY SELECT n + 1, 'verdict', CASE WHEN room_ok AND role_ok THEN 'visible' ELSE 'not visible' END;
+        RETURN;
+    END IF;
+
+    SELECT x.object_id, x.object_type, x.name, x.org_id INTO o
+    FROM introw.crm_objects x WHERE x.object_id = explain_access.id AND x.tenant_id = c.tenant_id;
+    n := n + 1;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT n, format('object %s exists in the tenant', explain_access.id), 'fail';
+        RETURN QUERY SELECT n + 1, 'verdict', 'not visible';
+        RETURN;
+    END IF;
+    collab := EXISTS (SELECT 1 FROM introw.collaborators k
+                      WHERE k.tenant_id = c.tenant_id AND k.object_id = o.object_id
+                        AND k.contact_id = c.contact_id);
+    RETURN QUERY SELECT n, format('the contact is listed as a collaborator on %s "%s"', o.object_type, o.name),
+        CASE WHEN collab THEN 'pass' ELSE 'fail' END;
+    n := n + 1;
+    room_ok := o.org_id IS NOT DISTINCT FROM c.org_id;
+    RETURN QUERY SELECT n,
+        CASE WHEN o.org_id IS NULL THEN 'the object is not attributed to a partner organisation'
+             ELSE format('the object belongs to organisation %s; the contact''s is %s', o.org_id, c.org_id) END,
+        CASE WHEN room_ok THEN 'pass' ELSE 'fail' END;
+    n := n + 1;
+    role_ok := c.role_id IS NOT NULL AND NOT c.collaboration_restricted;
+    RETURN QUERY SELECT n, 'the contact has a role that is not collaboration restricted (needed to see its organisation''s objects)',
+        CASE WHEN role_ok THEN 'pass' ELSE 'fail' END;
+    RETURN QUERY SELECT n + 1, 'verdict',
+        CASE WHEN collab OR (room_ok AND role_ok) THEN 'visible' ELSE 'not visible' END;
+END $$;
+
+-- ---------------------------------------------------------------------------
 -- Privileges
 -- ---------------------------------------------------------------------------
 REVOKE ALL ON FUNCTION introw.set_contact(bigint, boolean) FROM PUBLIC;
@@ -696,3 +1112,13 @@ REVOKE ALL ON FUNCTION introw.contact_visible_tab_ids(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.visibility_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.partner_contacts_role() FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.create_write_policies(text, text, text[], text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION introw.portal_login_route(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION introw.hubspot_card_entry(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION introw.partner_card(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION introw.explain_access(bigint, text, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION introw.crm_objects_register() FROM PUBLIC;
+REVOKE ALL ON FUNCTION introw.collaborators_keep_submitter() FROM PUBLIC;
+REVOKE ALL ON FUNCTION introw.assert_org_readable(bigint) FROM PUBLIC;
+-- the CRM access token is readable by the extension's owner and superusers
+-- only: applications get every other column of crm_connections
+REVOKE ALL ON TABLE introw.crm_connections FROM PUBLIC;

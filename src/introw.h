@@ -80,6 +80,10 @@ typedef struct VisibilityCache
 	ArrayType  *org_ids;		/* organisations readable */
 	ArrayType  *managed_org_ids;
 	ArrayType  *user_ids;		/* internal users readable */
+	ArrayType  *tenant_arm;		/* {tenant} when the whole tenant is readable */
+	ArrayType  *object_org_ids; /* organisations whose CRM objects are readable */
+	ArrayType  *collab_object_ids;	/* sorted; the contact's collaborations */
+	ArrayType  *task_org_ids;	/* organisations whose tasks are readable */
 } VisibilityCache;
 
 extern const VisibilityCache *GetVisibilityCache(void);
@@ -106,7 +110,11 @@ extern Oid	IntrowNamespace(void);
 extern Snapshot StatementSnapshot(void);
 extern void SnapshotStateOf(Snapshot snap, SnapshotState *state);
 extern bool SnapshotStateEqual(const SnapshotState *a, const SnapshotState *b);
-extern int64 ReadEpoch(int64 tenant_id, Snapshot snap);
+extern int64 ReadEpoch(int64 tenant_id, int64 scope, Snapshot snap);
+
+/* object lookups for point checks (visibility_epoch.c) */
+extern bool FetchObjectOrg(int64 object_id, Snapshot snap, int64 *tenant_id,
+						   bool *has_org, int64 *org_id);
 
 /* shared helpers */
 extern bool SortedInt64ArrayContains(ArrayType *array, int64 value);

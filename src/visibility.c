@@ -23,6 +23,13 @@ PG_FUNCTION_INFO_V1(introw_managed_org_ids);
 PG_FUNCTION_INFO_V1(introw_readable_user_ids);
 PG_FUNCTION_INFO_V1(introw_reads_configuration);
 PG_FUNCTION_INFO_V1(introw_current_principal_kind);
+PG_FUNCTION_INFO_V1(introw_tenant_arm);
+PG_FUNCTION_INFO_V1(introw_object_org_ids);
+PG_FUNCTION_INFO_V1(introw_collab_object_ids);
+PG_FUNCTION_INFO_V1(introw_task_org_ids);
+PG_FUNCTION_INFO_V1(introw_can_see_object);
+PG_FUNCTION_INFO_V1(introw_current_org_id);
+PG_FUNCTION_INFO_V1(introw_bypasses_row_security);
 
 /* A copy in the caller's memory: the cache may be rebuilt at any time. */
 static Datum
@@ -66,6 +73,65 @@ introw_readable_user_ids(PG_FUNCTION_ARGS)
 }
 
 Datum
+introw_tenant_arm(PG_FUNCTION_ARGS)
+{
+	return CopyArray(GetVisibilityCache()->tenant_arm);
+}
+
+Datum
+introw_object_org_ids(PG_FUNCTION_ARGS)
+{
+	return CopyArray(GetVisibilityCache()->object_org_ids);
+}
+
+Datum
+introw_collab_object_ids(PG_FUNCTION_ARGS)
+{
+	return CopyArray(GetVisibilityCache()->collab_object_ids);
+}
+
+Datum
+introw_task_org_ids(PG_FUNCTION_ARGS)
+{
+	return CopyArray(GetVisibilityCache()->task_org_ids);
+}
+
+/* The contact principal's organisation, NULL for anyone else. */
+Datum
+introw_current_org_id(PG_FUNCTION_ARGS)
+{
+	const VisibilityCache *cache = GetVisibilityCache();
+
+	if (cache->access != ACCESS_CONTACT)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(cache->org_id);
+}
+
+/*
+ * May the current principal see this CRM object?  The same rule as the
+ * read policy of introw.crm_objects, for one object.
+ */
+Datum
+introw_can_see_object(PG_FUNCTION_ARGS)
+{
+	int64		object_id = PG_GETARG_INT64(0);
+	const VisibilityCache *cache = GetVisibilityCache();
+	int64		tenant_id;
+	int64		org_id;
+	bool		has_org;
+
+	if (cache->access == ACCESS_NONE ||
+		!FetchObjectOrg(object_id, StatementSnapshot(), &tenant_id, &has_org, &org_id) ||
+		tenant_id != cache->tenant_id)
+		PG_RETURN_BOOL(false);
+	if (cache->access == ACCESS_ADMIN || cache->access == ACCESS_MEMBER)
+		PG_RETURN_BOOL(true);
+	if (SortedInt64ArrayContains(cache->collab_object_ids, object_id))
+		PG_RETURN_BOOL(true);
+	PG_RETURN_BOOL(has_org && SortedInt64ArrayContains(cache->object_org_ids, org_id));
+}
+
+Datum
 introw_can_see_tab(PG_FUNCTION_ARGS)
 {
 	const VisibilityCache *cache = GetVisibilityCache();
@@ -77,6 +143,12 @@ static bool
 BypassesRowSecurity(void)
 {
 	return superuser() || has_bypassrls_privilege(GetUserId());
+}
+
+Datum
+introw_bypasses_row_security(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(BypassesRowSecurity());
 }
 
 Datum

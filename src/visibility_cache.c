@@ -44,7 +44,8 @@ static VisibilityCache cache;
 static bool cache_built = false;
 static uint64 cache_generation;
 static Oid	cache_outer_user;
-static int64 cache_epoch;
+static int64 cache_epoch;		/* the tenant's stamp */
+static int64 cache_contact_epoch;	/* the contact's own stamp (collaborations) */
 static SnapshotState cache_checked;
 static uint64 cache_checked_invals;
 
@@ -93,6 +94,10 @@ static uint64 verify_round = 1;
 #define Q_MANAGED_ORGS \
 	"SELECT coalesce(array_agg(org_id ORDER BY org_id), '{}') " \
 	"FROM introw.partner_organizations WHERE tenant_id = $1 AND partner_manager_id = $2"
+
+#define Q_COLLABORATIONS \
+	"SELECT coalesce(array_agg(object_id ORDER BY object_id), '{}') " \
+	"FROM introw.collaborators WHERE tenant_id = $1 AND contact_id = $2"
 
 #define Q_DEFAULT_ROLE \
 	"SELECT role_id FROM introw.partner_roles WHERE tenant_id = $1 AND is_default"
@@ -269,7 +274,7 @@ ContactTabIds(int64 tenant_id, int64 org_id, bool has_role, int64 role_id)
 static void
 BuildContactCache(const Principal *p)
 {
-	Datum		values[2] = {Int64GetDatum(p->tenant_id), 0};
+	Datum		values[2] = {Int64GetDatum(p->tenant_id), Int64GetDatum(p->id)};
 	int64		tenant_id;
 
 	if (!FetchContact(p->id, &tenant_id, &cache.org_id, &cache.has_role,
@@ -280,9 +285,14 @@ BuildContactCache(const Principal *p)
 	cache.tenant_id = tenant_id;
 	cache.tab_ids = FetchContactTabs(tenant_id, cache.org_id, cache.has_role,
 									 cache.role_id, VisibilityContext);
+	cache.collab_object_ids = QueryIdArray(Q_COLLABORATIONS, 2, values, NULL, VisibilityContext);
 	values[1] = Int64GetDatum(cache.org_id);
 	cache.room_ids = QueryIdArray(Q_CONTACT_ROOMS, 2, values, NULL, VisibilityContext);
 	cache.org_ids = SingletonArray(cache.org_id);
+	cache.task_org_ids = SingletonArray(cache.org_id);
+	/* a restricted or role-less contact sees only its collaborations */
+	if (cache.has_role && !cache.restricted)
+		cache.object_org_ids = SingletonArray(cache.org_id);
 }
 
 static void
@@ -306,9 +316,25 @@ BuildUserCache(const Principal *p)
 		cache.user_ids = SingletonArray(p->id);
 	else
 		cache.user_ids = QueryIdArray(Q_ALL_USERS, 1, values, NULL, VisibilityContext);
-	if (access == ACCESS_PARTNER_MANAGER)
-		cache.managed_org_ids = QueryIdArray(Q_MANAGED_ORGS, 2, values, NULL,
-											 VisibilityContext);
+	switch (access)
+	{
+		case ACCESS_ADMIN:
+		case ACCESS_MEMBER:
+			cache.tenant_arm = SingletonArray(tenant_id);
+			break;
+		case ACCESS_PARTNER_MANAGER:
+			cache.managed_org_ids = QueryIdArray(Q_MANAGED_ORGS, 2, values, NULL,
+												 VisibilityContext);
+			cache.object_org_ids = cache.managed_org_ids;
+			cache.task_org_ids = cache.managed_org_ids;
+			break;
+		case ACCESS_CRM_USER:
+			/* the partner-submitted and attributed pipeline */
+			cache.object_org_ids = cache.org_ids;
+			break;
+		default:
+			break;
+	}
 }
 
 /* Arrays not set for this principal are empty, never NULL. */
@@ -316,7 +342,8 @@ static void
 FillEmptyArrays(void)
 {
 	ArrayType **arrays[] = {&cache.tab_ids, &cache.room_ids, &cache.org_ids,
-	&cache.managed_org_ids, &cache.user_ids};
+		&cache.managed_org_ids, &cache.user_ids, &cache.tenant_arm,
+		&cache.object_org_ids, &cache.collab_object_ids, &cache.task_org_ids};
 
 	for (size_t i = 0; i < lengthof(arrays); i++)
 		if (*arrays[i] == NULL)
@@ -338,11 +365,14 @@ RebuildVisibilityCache(Snapshot snap)
 	memset(&cache, 0, sizeof(cache));
 	cache.restricted = true;
 	cache_epoch = 0;
+	cache_contact_epoch = 0;
 
 	/* a principal set under another database role is not in force */
 	if (p->kind != PRINCIPAL_NONE && p->outer_user == GetOuterUserId())
 	{
-		cache_epoch = ReadEpoch(p->tenant_id, snap);
+		cache_epoch = ReadEpoch(p->tenant_id, 0, snap);
+		if (p->kind == PRINCIPAL_CONTACT)
+			cache_contact_epoch = ReadEpoch(p->tenant_id, p->id, snap);
 		/* SPI calls switch memory contexts: every copy names its target */
 		BeginLookup(snap);
 		if (p->kind == PRINCIPAL_CONTACT)
@@ -377,7 +407,10 @@ CacheHolds(Snapshot snap)
 	if (SnapshotStateEqual(&now, &cache_checked) &&
 		cache_checked_invals == EpochInvalidations())
 		return true;
-	if (ReadEpoch(p->tenant_id, snap) != cache_epoch)
+	if (ReadEpoch(p->tenant_id, 0, snap) != cache_epoch)
+		return false;
+	if (p->kind == PRINCIPAL_CONTACT &&
+		ReadEpoch(p->tenant_id, p->id, snap) != cache_contact_epoch)
 		return false;
 	cache_checked = now;
 	cache_checked_invals = EpochInvalidations();
@@ -435,7 +468,7 @@ TenantDefaultRole(int64 tenant_id, int64 *role_id)
 	entry = hash_search(default_roles, &tenant_id, HASH_FIND, NULL);
 	if (entry == NULL || entry->verified != verify_round)
 	{
-		epoch = ReadEpoch(tenant_id, snap);
+		epoch = ReadEpoch(tenant_id, 0, snap);
 		if (entry == NULL || entry->epoch != epoch)
 		{
 			Oid			argtypes[1] = {INT8OID};

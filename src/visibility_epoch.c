@@ -6,8 +6,10 @@
  * Every statement that changes data visibility depends on (roles, tab
  * limits, rooms, tabs, organisations, internal users, a contact's role or
  * organisation) stamps the tenants it touched in introw.visibility_epochs
- * with a fresh value of the sequence introw.visibility_epoch, in the same
- * transaction.  The stamp therefore becomes visible atomically with the
+ * (scope 0) with a fresh value of the sequence introw.visibility_epoch, in
+ * the same transaction.  A change to a contact's collaborations stamps only
+ * that contact (scope = contact_id), so that registering a deal neither
+ * invalidates the whole tenant nor serialises its writers.  The stamp therefore becomes visible atomically with the
  * change, under exactly the snapshots that see the change: two snapshots
  * that read the same stamp for a tenant see the same visibility data of that
  * tenant.  Sequence values are never reused, so a stamp written by a
@@ -36,6 +38,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "parser/parse_relation.h"
 #include "commands/trigger.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
@@ -146,25 +149,26 @@ SnapshotStateEqual(const SnapshotState *a, const SnapshotState *b)
 }
 
 /*
- * The tenant's stamp as the snapshot sees it; 0 when it was never stamped.
+ * The stamp of (tenant, scope) as the snapshot sees it; 0 when never stamped.
  */
 int64
-ReadEpoch(int64 tenant_id, Snapshot snap)
+ReadEpoch(int64 tenant_id, int64 scope, Snapshot snap)
 {
 	Relation	rel = table_open(IntrowRelation("visibility_epochs"), AccessShareLock);
 	Relation	idx = index_open(IntrowRelation("visibility_epochs_pkey"), AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	IndexScanDesc scan;
-	ScanKeyData key;
+	ScanKeyData keys[2];
 	int64		epoch = 0;
 
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(tenant_id));
-	scan = index_beginscan(rel, idx, snap, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(tenant_id));
+	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(scope));
+	scan = index_beginscan(rel, idx, snap, 2, 0);
+	index_rescan(scan, keys, 2, NULL, 0);
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		isnull;
-		Datum		d = slot_getattr(slot, 2, &isnull);
+		Datum		d = slot_getattr(slot, 3, &isnull);
 
 		if (!isnull)
 			epoch = DatumGetInt64(d);
@@ -177,35 +181,50 @@ ReadEpoch(int64 tenant_id, Snapshot snap)
 }
 
 /*
- * Stamp the tenants a statement touched.  The transition tables are named
- * changed_old and changed_new by the CREATE TRIGGER statements; the first
- * trigger argument, when present, names a narrower rule.
+ * Stamp the (tenant, scope) pairs a statement touched.  The transition
+ * tables are named changed_old and changed_new by the CREATE TRIGGER
+ * statements; the first trigger argument, when present, names a narrower
+ * rule.
  */
 #define STAMP_PREFIX \
-	"INSERT INTO introw.visibility_epochs AS e (tenant_id, epoch) " \
-	"SELECT t, nextval('introw.visibility_epoch') FROM ("
+	"INSERT INTO introw.visibility_epochs AS e (tenant_id, scope, epoch) " \
+	"SELECT t, sc, nextval('introw.visibility_epoch') FROM ("
 #define STAMP_SUFFIX \
-	") s(t) WHERE t IS NOT NULL " \
-	"ON CONFLICT (tenant_id) DO UPDATE SET epoch = EXCLUDED.epoch"
+	") s(t, sc) WHERE t IS NOT NULL AND sc IS NOT NULL " \
+	"ON CONFLICT (tenant_id, scope) DO UPDATE SET epoch = EXCLUDED.epoch"
 
 static const char *
-ChangedTenantsQuery(TriggerData *trigdata)
+ChangedScopesQuery(TriggerData *trigdata)
 {
 	Trigger    *trigger = trigdata->tg_trigger;
 	TriggerEvent event = trigdata->tg_event;
+	const char *rule = trigger->tgnargs > 0 ? trigger->tgargs[0] : "";
 
+	if (strcmp(rule, "collaborators") == 0)
+	{
+		/* a contact's collaborations: that contact only */
+		if (TRIGGER_FIRED_BY_TRUNCATE(event))
+			return "SELECT tenant_id, 0::bigint FROM introw.tenants";
+		if (TRIGGER_FIRED_BY_INSERT(event))
+			return "SELECT DISTINCT tenant_id, contact_id FROM changed_new";
+		if (TRIGGER_FIRED_BY_DELETE(event))
+			return "SELECT DISTINCT tenant_id, contact_id FROM changed_old";
+		return "SELECT tenant_id, contact_id FROM changed_new "
+			"UNION SELECT tenant_id, contact_id FROM changed_old";
+	}
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
-		return "SELECT tenant_id FROM introw.tenants";
+		return "SELECT tenant_id, 0::bigint FROM introw.tenants";
 	if (TRIGGER_FIRED_BY_INSERT(event))
-		return "SELECT DISTINCT tenant_id FROM changed_new";
+		return "SELECT DISTINCT tenant_id, 0::bigint FROM changed_new";
 	if (TRIGGER_FIRED_BY_DELETE(event))
-		return "SELECT DISTINCT tenant_id FROM changed_old";
-	if (trigger->tgnargs > 0 && strcmp(trigger->tgargs[0], "role_or_org") == 0)
-		return "SELECT DISTINCT x.t FROM changed_new n JOIN changed_old o USING (contact_id), "
+		return "SELECT DISTINCT tenant_id, 0::bigint FROM changed_old";
+	if (strcmp(rule, "role_or_org") == 0)
+		return "SELECT DISTINCT x.t, 0::bigint FROM changed_new n JOIN changed_old o USING (contact_id), "
 			"LATERAL (VALUES (n.tenant_id), (o.tenant_id)) x(t) "
 			"WHERE n.tenant_id <> o.tenant_id OR n.org_id <> o.org_id "
 			"OR n.role_id IS DISTINCT FROM o.role_id";
-	return "SELECT tenant_id FROM changed_new UNION SELECT tenant_id FROM changed_old";
+	return "SELECT tenant_id, 0::bigint FROM changed_new "
+		"UNION SELECT tenant_id, 0::bigint FROM changed_old";
 }
 
 /*
@@ -232,7 +251,7 @@ introw_visibility_changed(PG_FUNCTION_ARGS)
 						"introw.visibility_changed")));
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "%s%s%s", STAMP_PREFIX, ChangedTenantsQuery(trigdata), STAMP_SUFFIX);
+	appendStringInfo(&sql, "%s%s%s", STAMP_PREFIX, ChangedScopesQuery(trigdata), STAMP_SUFFIX);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "introw: SPI_connect failed");
 	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
@@ -247,4 +266,40 @@ introw_visibility_changed(PG_FUNCTION_ARGS)
 
 	CacheInvalidateRelcacheByRelid(SentinelOid());
 	return PointerGetDatum(NULL);	/* ignored for statement triggers */
+}
+
+/*
+ * A CRM object's tenant and organisation as the snapshot sees them, by a
+ * direct lookup on its unique id (for point checks).  false if not found.
+ */
+bool
+FetchObjectOrg(int64 object_id, Snapshot snap, int64 *tenant_id,
+			   bool *has_org, int64 *org_id)
+{
+	Relation	rel = table_open(IntrowRelation("crm_objects"), AccessShareLock);
+	Relation	idx = index_open(IntrowRelation("crm_objects_object_id_key"), AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	AttrNumber	tenant_att = attnameAttNum(rel, "tenant_id", false);
+	AttrNumber	org_att = attnameAttNum(rel, "org_id", false);
+	IndexScanDesc scan;
+	ScanKeyData key;
+	bool		found;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(object_id));
+	scan = index_beginscan(rel, idx, snap, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+	{
+		bool		isnull;
+
+		*tenant_id = DatumGetInt64(slot_getattr(slot, tenant_att, &isnull));
+		*org_id = DatumGetInt64(slot_getattr(slot, org_att, &isnull));
+		*has_org = !isnull;
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	return found;
 }

@@ -17,8 +17,20 @@
 --     Manager), Alpha Room/Alpha Plan (none), Alpha Room/Alpha Pricing
 --     (Sales Rep, Restricted Rep), Beta Room/Beta Plan (none)
 --   one content item per tab, titled after it
+--   CRM objects (collaborators):
+--     a1  deal Alpha, submitted by rep, 10000 (rep, user pm)
+--     a2  deal Alpha, submitted by se, 20000 (se)
+--     a3  deal Alpha, no submitter, 5000 (restricted)
+--     al  lead Alpha, 1000 (none)
+--     b1  deal Beta, submitted by beta_rep, 7000 (beta_rep, norole@alpha)
+--     bt  ticket Beta (none)
+--     v1  deal of the vendor itself (org NULL), 50000 (user admin)
+--   tasks: Alpha onboarding (open), Alpha training (done), Beta kickoff
+--     (in_progress); portal settings; a CRM connection with a secret token;
+--     one sync run with one reject.
 -- Tenant "Globex": admin, one org Gamma with contact rep@gamma, a portal
---   room with tab "Globex News" and an item.
+--   room with tab "Globex News" and an item, deal g1 of Gamma (rep@gamma),
+--   a task and portal settings.
 
 CREATE TABLE IF NOT EXISTS public.fx (name text PRIMARY KEY, id bigint NOT NULL);
 CREATE OR REPLACE FUNCTION public.fx(text) RETURNS bigint LANGUAGE sql STABLE
@@ -127,6 +139,53 @@ BEGIN
                 t.name || ' item', 'https://example.test/' || t.key) RETURNING item_id INTO new_id;
         INSERT INTO public.fx VALUES ('item_' || t.key, new_id);
     END LOOP;
+
+    FOR t IN SELECT * FROM (VALUES
+        ('a1', acme,   'deal',   alpha, public.fx('rep'),      'Alpha deal one',   'Qualified',   10000),
+        ('a2', acme,   'deal',   alpha, public.fx('se'),       'Alpha deal two',   'Proposal',    20000),
+        ('a3', acme,   'deal',   alpha, NULL,                  'Alpha deal three', 'Negotiation',  5000),
+        ('al', acme,   'lead',   alpha, NULL,                  'Alpha lead',       'New',          1000),
+        ('b1', acme,   'deal',   beta,  public.fx('beta_rep'), 'Beta deal one',    'Qualified',    7000),
+        ('bt', acme,   'ticket', beta,  NULL,                  'Beta ticket',      'Open',         NULL),
+        ('v1', acme,   'deal',   NULL,  NULL,                  'Vendor deal',      'Closed won',  50000),
+        ('g1', globex, 'deal',   gamma, public.fx('gamma_rep'), 'Gamma deal',      'Qualified',    3000)
+    ) AS v(key, tenant, kind, org, submitter, name, stage, amount)
+    LOOP
+        INSERT INTO introw.crm_objects (tenant_id, object_type, org_id, submitted_by_contact_id, name, stage, amount)
+        VALUES (t.tenant, t.kind, t.org, t.submitter, t.name, t.stage, t.amount) RETURNING object_id INTO new_id;
+        INSERT INTO public.fx VALUES (t.key, new_id);
+    END LOOP;
+    INSERT INTO introw.collaborators (tenant_id, object_id, contact_id, user_id) VALUES
+        (acme, public.fx('a1'), public.fx('rep'), NULL),
+        (acme, public.fx('a1'), NULL, public.fx('pm')),
+        (acme, public.fx('a2'), public.fx('se'), NULL),
+        (acme, public.fx('a3'), public.fx('restricted'), NULL),
+        (acme, public.fx('b1'), public.fx('beta_rep'), NULL),
+        (acme, public.fx('b1'), public.fx('norole'), NULL),
+        (acme, public.fx('v1'), NULL, public.fx('admin')),
+        (globex, public.fx('g1'), public.fx('gamma_rep'), NULL)
+    ON CONFLICT DO NOTHING;     -- submitters are collaborators already
+
+    FOR t IN SELECT * FROM (VALUES
+        ('task_onboarding', acme,   alpha, 'Alpha onboarding', 'open',        public.fx('rep')),
+        ('task_training',   acme,   alpha, 'Alpha training',   'done',        NULL),
+        ('task_kickoff',    acme,   beta,  'Beta kickoff',     'in_progress', public.fx('beta_rep')),
+        ('task_gamma',      globex, gamma, 'Gamma task',       'open',        NULL)
+    ) AS v(key, tenant, org, title, status, assignee)
+    LOOP
+        INSERT INTO introw.tasks (tenant_id, org_id, title, status, assignee_contact_id)
+        VALUES (t.tenant, t.org, t.title, t.status, t.assignee) RETURNING task_id INTO new_id;
+        INSERT INTO public.fx VALUES (t.key, new_id);
+    END LOOP;
+    INSERT INTO introw.portal_settings (tenant_id, settings) VALUES
+        (acme, '{"theme": "dark", "welcome": "Hello partners"}'), (globex, '{"theme": "light"}');
+    INSERT INTO introw.crm_connections (tenant_id, base_url, access_token, role_property)
+        VALUES (acme, 'http://127.0.0.1:9', 'secret-token-acme', 'partner_role');
+    INSERT INTO introw.crm_sync_runs (tenant_id, status, pages, fetched, applied, unchanged, rejected, http_status)
+        VALUES (acme, 'succeeded', 1, 2, 1, 0, 1, 200) RETURNING run_id INTO new_id;
+    INSERT INTO public.fx VALUES ('run1', new_id);
+    INSERT INTO introw.crm_sync_rejects (run_id, tenant_id, crm_contact_id, email, value, reason)
+        VALUES (new_id, acme, '901', 'ghost@nowhere.test', 'Sales Rep', 'unknown contact');
 END $$;
 
 -- The application role every test connects as: no superuser, no BYPASSRLS.
@@ -142,6 +201,12 @@ END $$;
 GRANT USAGE ON SCHEMA introw TO regress_introw_app, regress_introw_nobody;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA introw TO regress_introw_app, regress_introw_nobody;
 GRANT EXECUTE ON FUNCTION introw.set_contact(bigint, boolean), introw.set_user(bigint, boolean),
-                          introw.reset_principal(), introw.contact_visible_tab_ids(bigint)
+                          introw.reset_principal(), introw.contact_visible_tab_ids(bigint),
+                          introw.portal_login_route(bigint, text), introw.hubspot_card_entry(bigint, text),
+                          introw.partner_card(bigint), introw.explain_access(bigint, text, bigint)
     TO regress_introw_app;
+-- every column of the CRM connection but its access token
+REVOKE ALL ON introw.crm_connections FROM regress_introw_app, regress_introw_nobody;
+GRANT SELECT (tenant_id, base_url, role_property, enabled, poll_interval, watermark, updated_at),
+      INSERT, UPDATE, DELETE ON introw.crm_connections TO regress_introw_app;
 GRANT SELECT ON public.fx TO regress_introw_app, regress_introw_nobody;
