@@ -139,10 +139,17 @@ introw_can_see_tab(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(SortedInt64ArrayContains(cache->tab_ids, PG_GETARG_INT64(0)));
 }
 
+/*
+ * Is the caller a superuser or a BYPASSRLS role?  The outer user, not the
+ * current one: inside a SECURITY DEFINER function (explain_access,
+ * partner_card) the current user is the function's owner.
+ */
 static bool
 BypassesRowSecurity(void)
 {
-	return superuser() || has_bypassrls_privilege(GetUserId());
+	Oid			caller = GetOuterUserId();
+
+	return superuser_arg(caller) || has_bypassrls_privilege(caller);
 }
 
 Datum
