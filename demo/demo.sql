@@ -68,6 +68,27 @@ BEGIN
         INSERT INTO introw.content_items (tenant_id, tab_id, kind, title, url)
             VALUES (t, tab, r.kind, r.title, 'https://portal.example/' || tab);
     END LOOP;
+
+    -- the pipeline: partner-submitted and attributed deals, and one of the
+    -- vendor's own; the submitter is made a collaborator by the extension
+    INSERT INTO introw.crm_objects (tenant_id, object_type, org_id, submitted_by_contact_id, name, stage, amount)
+    SELECT t, 'deal', c.org_id, c.contact_id, d.name, d.stage, d.amount
+    FROM (VALUES ('sara@acme.example',  'Globex renewal',       'Proposal',    42000),
+                 ('sean@acme.example',  'Initech integration',  'Qualified',   18000),
+                 ('bob@byteworks.example', 'Umbrella rollout',  'Negotiation', 65000)) AS d(email, name, stage, amount)
+    JOIN introw.partner_contacts c ON c.tenant_id = t AND c.email = d.email;
+    INSERT INTO introw.crm_objects (tenant_id, object_type, org_id, name, stage, amount)
+    VALUES (t, 'deal', acme, 'Hooli expansion (attributed)', 'Qualified', 30000),
+           (t, 'deal', NULL, 'Direct enterprise deal (vendor)', 'Closed won', 120000);
+    -- Dana (collaboration restricted) works on one Acme deal only
+    INSERT INTO introw.collaborators (tenant_id, object_id, contact_id)
+    SELECT t, o.object_id, c.contact_id FROM introw.crm_objects o, introw.partner_contacts c
+    WHERE o.tenant_id = t AND o.name = 'Hooli expansion (attributed)' AND c.email = 'dana@acme.example';
+
+    INSERT INTO introw.tasks (tenant_id, org_id, title, status) VALUES
+        (t, acme, 'Complete sales certification', 'done'),
+        (t, acme, 'Submit Q1 forecast', 'in_progress'),
+        (t, byte, 'Sign reseller agreement', 'open');
 END $$;
 
 -- The application's database role: no superuser, no BYPASSRLS.
@@ -78,5 +99,11 @@ DO $$ BEGIN
 END $$;
 GRANT USAGE ON SCHEMA introw TO portal_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA introw TO portal_app;
+-- every column of the CRM connection but its access token
+REVOKE ALL ON introw.crm_connections FROM portal_app;
+GRANT SELECT (tenant_id, base_url, role_property, enabled, poll_interval, watermark, updated_at),
+      INSERT, UPDATE, DELETE ON introw.crm_connections TO portal_app;
 GRANT EXECUTE ON FUNCTION introw.set_contact(bigint, boolean), introw.set_user(bigint, boolean),
-                          introw.reset_principal() TO portal_app;
+                          introw.reset_principal(), introw.portal_login_route(bigint, text),
+                          introw.hubspot_card_entry(bigint, text), introw.partner_card(bigint),
+                          introw.explain_access(bigint, text, bigint) TO portal_app;
