@@ -2,16 +2,22 @@
 -- card, point checks and explain_access (PRODUCT.md section 4).
 SET ROLE regress_introw_app;
 
--- What each principal sees of the pipeline
-CREATE FUNCTION pg_temp.pipeline(who text) RETURNS TABLE (objects text, collaborator_rows bigint,
-                                                          tasks text, progress text)
-LANGUAGE plpgsql AS $$
+-- Set the principal named by a fixture key
+CREATE FUNCTION pg_temp.become(who text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF who IN ('admin', 'member', 'pm', 'crm', 'globex_admin') THEN
         PERFORM introw.set_user(fx(who));
     ELSE
         PERFORM introw.set_contact(fx(who));
     END IF;
+END $$;
+
+-- What each principal sees of the pipeline
+CREATE FUNCTION pg_temp.pipeline(who text) RETURNS TABLE (objects text, collaborator_rows bigint,
+                                                          tasks text, progress text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_temp.become(who);
     RETURN QUERY SELECT
         (SELECT string_agg(name, ', ' ORDER BY object_id) FROM introw.crm_objects),
         (SELECT count(*) FROM introw.collaborators),
@@ -81,11 +87,7 @@ UPDATE introw.tasks SET status = 'blocked' WHERE task_id = fx('task_onboarding')
 -- Point checks, for the current principal
 CREATE FUNCTION pg_temp.sees(who text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
-    IF who IN ('admin', 'member', 'pm', 'crm', 'globex_admin') THEN
-        PERFORM introw.set_user(fx(who));
-    ELSE
-        PERFORM introw.set_contact(fx(who));
-    END IF;
+    PERFORM pg_temp.become(who);
     RETURN (SELECT string_agg(k, ' ' ORDER BY k) FROM unnest(ARRAY['a1', 'a2', 'a3', 'al', 'b1', 'bt', 'v1', 'g1']) k
             WHERE introw.can_see_object(fx(k)));
 END $$;
@@ -95,11 +97,7 @@ SELECT introw.can_see_object(-1) AS unknown, introw.can_see_object(NULL) AS null
 -- can_see_object agrees with the policy for every principal and object
 CREATE FUNCTION pg_temp.disagreements(who text) RETURNS bigint LANGUAGE plpgsql AS $$
 BEGIN
-    IF who IN ('admin', 'member', 'pm', 'crm', 'globex_admin') THEN
-        PERFORM introw.set_user(fx(who));
-    ELSE
-        PERFORM introw.set_contact(fx(who));
-    END IF;
+    PERFORM pg_temp.become(who);
     RETURN (SELECT count(*) FROM public.fx f
             WHERE f.name IN ('a1', 'a2', 'a3', 'al', 'b1', 'bt', 'v1', 'g1')
               AND introw.can_see_object(f.id) <> EXISTS (SELECT 1 FROM introw.crm_objects o WHERE o.object_id = f.id));
