@@ -43,6 +43,9 @@ SELECT * FROM roles_of WHERE email IN ('d1@alpha.test', 'd3@alpha.test', 'd4@alp
 ORDER BY email;
 SELECT full_name FROM introw.partner_contacts WHERE email = 'd2@alpha.test';
 
+-- contact ids do not change (principals and stamps name contacts by id)
+UPDATE introw.partner_contacts SET contact_id = DEFAULT WHERE email = 'd1@alpha.test';
+
 -- a tenant without a default: role-less contacts and one WARNING per statement
 INSERT INTO introw.tenants (name) VALUES ('Initech');
 INSERT INTO public.fx SELECT 'initech', tenant_id FROM introw.tenants WHERE name = 'Initech';

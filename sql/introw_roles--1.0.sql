@@ -397,6 +397,12 @@ CREATE FUNCTION introw.visibility_changed()
 RETURNS trigger AS 'MODULE_PATHNAME', 'introw_visibility_changed'
 LANGUAGE C;
 
+-- Statement-level, before: marks the backend's visibility writes pending and
+-- stamps a writing principal's tenant before any row lock.
+CREATE FUNCTION introw.visibility_changing()
+RETURNS trigger AS 'MODULE_PATHNAME', 'introw_visibility_changing'
+LANGUAGE C;
+
 DO $$
 DECLARE
     t text;
@@ -419,8 +425,13 @@ BEGIN
                                    ELSE '' END,
                            CASE WHEN t = 'partner_contacts' AND ev = 'update' THEN '''role_or_org'''
                                 WHEN t = 'collaborators' THEN '''collaborators''' ELSE '' END);
-            -- also when changes arrive by logical replication
+            EXECUTE format('CREATE TRIGGER %I BEFORE %s ON introw.%I FOR EACH STATEMENT '
+                           'EXECUTE FUNCTION introw.visibility_changing(%s)',
+                           'visibility_changing_' || ev, upper(ev), t,
+                           CASE WHEN t = 'collaborators' THEN '''contact_scope''' ELSE '' END);
+            -- also when session_replication_role = replica (a restore)
             EXECUTE format('ALTER TABLE introw.%I ENABLE ALWAYS TRIGGER %I', t, 'visibility_changed_' || ev);
+            EXECUTE format('ALTER TABLE introw.%I ENABLE ALWAYS TRIGGER %I', t, 'visibility_changing_' || ev);
         END LOOP;
     END LOOP;
 END $$;
@@ -1110,6 +1121,7 @@ REVOKE ALL ON FUNCTION introw.set_user(bigint, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.reset_principal() FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.contact_visible_tab_ids(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.visibility_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION introw.visibility_changing() FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.partner_contacts_role() FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.create_write_policies(text, text, text[], text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.portal_login_route(bigint, text) FROM PUBLIC;

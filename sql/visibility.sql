@@ -125,6 +125,29 @@ EXPLAIN (COSTS OFF) SELECT * FROM introw.content_items WHERE tab_id = 1;
 SELECT introw.reset_principal();
 RESET ROLE;
 
+-- within one statement that changes visibility data, a later snapshot of
+-- that statement (a volatile function) gets rules that include the change
+CREATE FUNCTION pg_temp.probe() RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RETURN (SELECT string_agg(name, ', ' ORDER BY tab_id) FROM introw.tabs
+            WHERE tab_id = ANY (introw.visible_tab_ids()));
+END $$;
+SELECT introw.set_contact(fx('se'));
+SELECT pg_temp.probe() AS before_limit;
+WITH i AS (INSERT INTO introw.tab_roles VALUES (fx('acme'), fx('welcome'), fx('sales_rep')) RETURNING 1)
+SELECT (SELECT count(*) FROM i) AS limited, pg_temp.probe() AS in_the_same_statement;
+SELECT pg_temp.probe() AS after_limit;
+DELETE FROM introw.tab_roles WHERE tab_id = fx('welcome');
+SELECT introw.reset_principal();
+
+-- a statement that changes nothing stamps nothing
+SELECT epoch AS stamp FROM introw.visibility_epochs WHERE tenant_id = fx('acme') AND scope = 0 \gset
+UPDATE introw.tabs SET name = name WHERE false;
+DELETE FROM introw.tab_roles WHERE tab_id = -1;
+SELECT epoch = :stamp AS unchanged FROM introw.visibility_epochs WHERE tenant_id = fx('acme') AND scope = 0;
+UPDATE introw.tabs SET position = position WHERE tab_id = fx('welcome');
+SELECT epoch > :stamp AS stamped FROM introw.visibility_epochs WHERE tenant_id = fx('acme') AND scope = 0;
+
 -- the tables' owner, without superuser or BYPASSRLS, is held to the
 -- policies too (FORCE ROW LEVEL SECURITY)
 CREATE ROLE regress_introw_owner NOBYPASSRLS;

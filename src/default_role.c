@@ -10,7 +10,7 @@
  * left alone so that the table's CHECK constraint refuses the row.  Without a default the row stays role-less and one WARNING per
  * statement and tenant says how to fix it.
  *
- * UPDATE: a role_source the writer set is kept (the CHECK constraint judges
+ * UPDATE: contact_id cannot change.  A role_source the writer set is kept (the CHECK constraint judges
  * it); otherwise it follows role_id: NULL without a role, 'explicit' when the
  * role changed.  updated_at is the transaction's timestamp.
  *-------------------------------------------------------------------------
@@ -36,6 +36,7 @@ typedef struct ContactColumns
 {
 	Oid			relid;
 	TupleDesc	tupdesc;
+	int			contact_id;
 	int			tenant_id;
 	int			role_id;
 	int			role_source;
@@ -72,6 +73,7 @@ LoadColumns(Relation rel)
 	if (columns.relid == RelationGetRelid(rel) && columns.tupdesc == tupdesc)
 		return;
 	columns.relid = InvalidOid;
+	columns.contact_id = ColumnNumber(tupdesc, "contact_id", INT8OID);
 	columns.tenant_id = ColumnNumber(tupdesc, "tenant_id", INT8OID);
 	columns.role_id = ColumnNumber(tupdesc, "role_id", INT8OID);
 	columns.role_source = ColumnNumber(tupdesc, "role_source", TEXTOID);
@@ -181,6 +183,14 @@ OnUpdate(HeapTuple oldtuple, HeapTuple newtuple, TupleDesc tupdesc,
 	int			cols[2] = {columns.role_source, columns.updated_at};
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
+	bool		isnull;
+
+	/* principals and visibility stamps name contacts by id: ids stay */
+	if (DatumGetInt64(heap_getattr(oldtuple, columns.contact_id, tupdesc, &isnull)) !=
+		DatumGetInt64(heap_getattr(newtuple, columns.contact_id, tupdesc, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("contact_id of a partner contact cannot change")));
 
 	if (ColumnWasSet(updatedcols, columns.role_source))
 	{

@@ -106,6 +106,8 @@ typedef struct SnapshotState
 
 extern void EpochRegisterCallbacks(void);
 extern uint64 EpochInvalidations(void);
+extern bool EpochWritesPending(void);
+extern Oid	EpochRelation(void);
 extern Oid	IntrowNamespace(void);
 extern Snapshot StatementSnapshot(void);
 extern void SnapshotStateOf(Snapshot snap, SnapshotState *state);

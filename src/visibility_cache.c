@@ -48,11 +48,13 @@ static int64 cache_epoch;		/* the tenant's stamp */
 static int64 cache_contact_epoch;	/* the contact's own stamp (collaborations) */
 static SnapshotState cache_checked;
 static uint64 cache_checked_invals;
+static Oid	cache_epochs_relid;	/* the stamps the cache was built against */
 
 static MemoryContext DefaultsContext = NULL;
 static HTAB *default_roles;
 static SnapshotState defaults_checked;
 static uint64 defaults_checked_invals;
+static Oid	defaults_epochs_relid;
 static uint64 verify_round = 1;
 
 #define Q_CONTACT \
@@ -386,6 +388,7 @@ RebuildVisibilityCache(Snapshot snap)
 	MemoryContextSwitchTo(old);
 	cache_generation = PrincipalGeneration();
 	cache_outer_user = GetOuterUserId();
+	cache_epochs_relid = EpochRelation();
 	SnapshotStateOf(snap, &cache_checked);
 	cache_checked_invals = EpochInvalidations();
 	cache_built = true;
@@ -401,12 +404,18 @@ CacheHolds(Snapshot snap)
 	if (!cache_built || cache_generation != PrincipalGeneration() ||
 		cache_outer_user != GetOuterUserId())
 		return false;
+	/* this backend's own statement may be writing what the cache holds */
+	if (EpochWritesPending())
+		return false;
 	if (cache.access == ACCESS_NONE && (p->kind == PRINCIPAL_NONE || p->outer_user != GetOuterUserId()))
 		return true;
 	SnapshotStateOf(snap, &now);
 	if (SnapshotStateEqual(&now, &cache_checked) &&
 		cache_checked_invals == EpochInvalidations())
 		return true;
+	/* stamps of a reinstalled extension start again: never compare across */
+	if (EpochRelation() != cache_epochs_relid)
+		return false;
 	if (ReadEpoch(p->tenant_id, 0, snap) != cache_epoch)
 		return false;
 	if (p->kind == PRINCIPAL_CONTACT &&
@@ -443,6 +452,12 @@ TenantDefaultRole(int64 tenant_id, int64 *role_id)
 	int64		epoch;
 
 	AcceptInvalidationMessages();
+	if (default_roles != NULL && defaults_epochs_relid != EpochRelation())
+	{
+		/* a reinstalled extension: stamps start again, forget every entry */
+		MemoryContextDelete(DefaultsContext);
+		default_roles = NULL;
+	}
 	if (default_roles == NULL)
 	{
 		HASHCTL		ctl;
@@ -455,6 +470,8 @@ TenantDefaultRole(int64 tenant_id, int64 *role_id)
 		ctl.hcxt = DefaultsContext;
 		default_roles = hash_create("introw default roles", 16, &ctl,
 									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		defaults_epochs_relid = EpochRelation();
+		verify_round++;
 	}
 	snap = StatementSnapshot();
 	SnapshotStateOf(snap, &now);

@@ -24,6 +24,14 @@
  * (the pattern Citus uses for its metadata cache), so that other backends
  * drop stale caches promptly; correctness does not depend on its timing.
  *
+ * A BEFORE ... FOR EACH STATEMENT trigger (introw_visibility_changing)
+ * marks the backend's own visibility writes as pending until the AFTER
+ * trigger has stamped them: snapshots taken inside such a statement may
+ * already see its rows, so no cache is trusted meanwhile.  When a principal
+ * writes, it also stamps the principal's tenant right away, so that the
+ * stamp row is locked before any data row of the statement (writers of one
+ * tenant then queue on the stamp instead of deadlocking on it).
+ *
  * Reading the stamp is a direct index lookup (no SPI, no row-level
  * security: the table has no policies and is private).  It is skipped when
  * the snapshot is known to see the same data as the one last checked.
@@ -49,11 +57,16 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
 
+PG_FUNCTION_INFO_V1(introw_visibility_changing);
 PG_FUNCTION_INFO_V1(introw_visibility_changed);
 
 static Oid	sentinel_oid = InvalidOid;
 static uint64 inval_counter = 1;
+static int	pending_writes = 0;	/* statements stamping after they end */
+
+static Oid	IntrowRelation(const char *name);
 
 /*
  * Relcache callback: a (possibly remote, already committed) change to
@@ -70,10 +83,35 @@ EpochRelcacheCallback(Datum arg, Oid relid)
 	}
 }
 
+/* A statement that failed never ran its AFTER trigger: forget it at the end. */
+static void
+EpochXactCallback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		pending_writes = 0;
+}
+
 void
 EpochRegisterCallbacks(void)
 {
 	CacheRegisterRelcacheCallback(EpochRelcacheCallback, (Datum) 0);
+	RegisterXactCallback(EpochXactCallback, NULL);
+}
+
+/* Is a statement of this backend writing visibility data right now? */
+bool
+EpochWritesPending(void)
+{
+	return pending_writes > 0;
+}
+
+/* The stamps table the caches were built against (changes on reinstall). */
+Oid
+EpochRelation(void)
+{
+	return IntrowRelation("visibility_epochs");
 }
 
 /* Number of sentinel invalidations this backend has received. */
@@ -161,6 +199,12 @@ ReadEpoch(int64 tenant_id, int64 scope, Snapshot snap)
 	ScanKeyData keys[2];
 	int64		epoch = 0;
 
+	if (RelationGetDescr(rel)->natts != 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("relation \"introw.visibility_epochs\" has an unexpected layout"),
+				 errhint("Reinstall the extension \"introw_roles\".")));
+
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(tenant_id));
 	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(scope));
 	scan = index_beginscan(rel, idx, snap, 2, 0);
@@ -190,7 +234,7 @@ ReadEpoch(int64 tenant_id, int64 scope, Snapshot snap)
 	"INSERT INTO introw.visibility_epochs AS e (tenant_id, scope, epoch) " \
 	"SELECT t, sc, nextval('introw.visibility_epoch') FROM ("
 #define STAMP_SUFFIX \
-	") s(t, sc) WHERE t IS NOT NULL AND sc IS NOT NULL " \
+	") s(t, sc) WHERE t IS NOT NULL AND sc IS NOT NULL ORDER BY t, sc " \
 	"ON CONFLICT (tenant_id, scope) DO UPDATE SET epoch = EXCLUDED.epoch"
 
 static const char *
@@ -204,7 +248,8 @@ ChangedScopesQuery(TriggerData *trigdata)
 	{
 		/* a contact's collaborations: that contact only */
 		if (TRIGGER_FIRED_BY_TRUNCATE(event))
-			return "SELECT tenant_id, 0::bigint FROM introw.tenants";
+			return "SELECT tenant_id, contact_id FROM introw.partner_contacts "
+				"UNION SELECT tenant_id, scope FROM introw.visibility_epochs";
 		if (TRIGGER_FIRED_BY_INSERT(event))
 			return "SELECT DISTINCT tenant_id, contact_id FROM changed_new";
 		if (TRIGGER_FIRED_BY_DELETE(event))
@@ -213,7 +258,8 @@ ChangedScopesQuery(TriggerData *trigdata)
 			"UNION SELECT tenant_id, contact_id FROM changed_old";
 	}
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
-		return "SELECT tenant_id, 0::bigint FROM introw.tenants";
+		return "SELECT tenant_id, 0::bigint FROM introw.tenants "
+			"UNION SELECT tenant_id, 0::bigint FROM introw.visibility_epochs";
 	if (TRIGGER_FIRED_BY_INSERT(event))
 		return "SELECT DISTINCT tenant_id, 0::bigint FROM changed_new";
 	if (TRIGGER_FIRED_BY_DELETE(event))
@@ -227,28 +273,90 @@ ChangedScopesQuery(TriggerData *trigdata)
 		"UNION SELECT tenant_id, 0::bigint FROM changed_old";
 }
 
+/* Run a stamping statement as a privileged user, inside SPI. */
+static void
+RunStamp(const char *sql, int nargs, Oid *argtypes, Datum *values)
+{
+	PrivilegedState state;
+	int			rc;
+
+	BeginPrivileged(&state);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, values, NULL, false, 0);
+	EndPrivileged(&state);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "introw: stamping visibility epochs failed: %s", SPI_result_code_string(rc));
+}
+
+static void
+CheckStatementTrigger(FunctionCallInfo fcinfo, const char *name, bool after)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager", name)));
+	if (!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		(after ? !TRIGGER_FIRED_AFTER(trigdata->tg_event) : !TRIGGER_FIRED_BEFORE(trigdata->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired %s ... FOR EACH STATEMENT",
+						name, after ? "AFTER" : "BEFORE")));
+}
+
 /*
- * AFTER ... FOR EACH STATEMENT trigger on the tables visibility depends on.
+ * BEFORE ... FOR EACH STATEMENT: the statement's writes are pending until
+ * its AFTER trigger; a principal's tenant is stamped before any row lock.
+ * The trigger argument "contact_scope" (collaborators) skips the early
+ * stamp: those changes stamp single contacts, not the tenant.
+ */
+Datum
+introw_visibility_changing(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	const Principal *p = CurrentPrincipal();
+
+	CheckStatementTrigger(fcinfo, "introw.visibility_changing", false);
+	pending_writes++;
+	if (p->kind != PRINCIPAL_NONE && p->outer_user == GetOuterUserId() &&
+		!(trigdata->tg_trigger->tgnargs > 0 &&
+		  strcmp(trigdata->tg_trigger->tgargs[0], "contact_scope") == 0))
+	{
+		Oid			argtypes[1] = {INT8OID};
+		Datum		values[1] = {Int64GetDatum(p->tenant_id)};
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "introw: SPI_connect failed");
+		RunStamp(STAMP_PREFIX "SELECT $1, 0::bigint" STAMP_SUFFIX, 1, argtypes, values);
+		SPI_finish();
+	}
+	return PointerGetDatum(NULL);	/* ignored for statement triggers */
+}
+
+static bool
+NothingChanged(TriggerData *trigdata)
+{
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		return false;
+	return (trigdata->tg_newtable == NULL || tuplestore_tuple_count(trigdata->tg_newtable) == 0) &&
+		(trigdata->tg_oldtable == NULL || tuplestore_tuple_count(trigdata->tg_oldtable) == 0);
+}
+
+/*
+ * AFTER ... FOR EACH STATEMENT trigger on the tables visibility depends on:
+ * stamp what the statement touched, and tell the other backends.
  */
 Datum
 introw_visibility_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	PrivilegedState state;
 	StringInfoData sql;
-	int			rc;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						"introw.visibility_changed")));
-	if (!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
-		!TRIGGER_FIRED_AFTER(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired AFTER ... FOR EACH STATEMENT",
-						"introw.visibility_changed")));
+	CheckStatementTrigger(fcinfo, "introw.visibility_changed", true);
+	if (pending_writes > 0)
+		pending_writes--;
+	if (NothingChanged(trigdata))
+		return PointerGetDatum(NULL);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "%s%s%s", STAMP_PREFIX, ChangedScopesQuery(trigdata), STAMP_SUFFIX);
@@ -256,11 +364,7 @@ introw_visibility_changed(PG_FUNCTION_ARGS)
 		elog(ERROR, "introw: SPI_connect failed");
 	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "introw: SPI_register_trigger_data failed");
-	BeginPrivileged(&state);
-	rc = SPI_execute(sql.data, false, 0);
-	EndPrivileged(&state);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "introw: stamping visibility epochs failed: %s", SPI_result_code_string(rc));
+	RunStamp(sql.data, 0, NULL, NULL);
 	SPI_finish();
 	pfree(sql.data);
 
