@@ -7,7 +7,7 @@ DATA       = sql/introw_roles--1.0.sql
 SHLIB_LINK = -lcurl
 PG_CFLAGS  = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
 
-REGRESS      = setup principal visibility default_role crm reinstall
+REGRESS      = setup principal visibility default_role crm crm_sync reinstall
 REGRESS_OPTS = --inputdir=. --outputdir=results_regress
 
 PG_CONFIG ?= pg_config

@@ -1114,6 +1114,123 @@ BEGIN
 END $$;
 
 -- ---------------------------------------------------------------------------
+-- CRM role sync: applying one HubSpot search-response page (PRODUCT.md
+-- section 6).  The worker calls it; so can a webhook receiver or a test.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION introw.crm_apply_contacts(tenant_id bigint, page jsonb, run_id bigint DEFAULT NULL)
+RETURNS TABLE (fetched int, applied int, unchanged int, rejected int, last_modified timestamptz)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t        bigint := crm_apply_contacts.tenant_id;
+    run      bigint := crm_apply_contacts.run_id;
+    prop     text;
+    results  jsonb;
+    n_fetch  int;
+    n_apply  int;
+    n_same   int;
+    n_reject int;
+    newest   timestamptz;
+BEGIN
+    IF t IS NULL OR page IS NULL THEN
+        RAISE EXCEPTION 'tenant_id and page must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT introw.bypasses_row_security()
+       AND NOT (introw.current_principal_kind() = 'admin' AND introw.current_tenant_id() = t) THEN
+        RAISE EXCEPTION 'permission denied for function %', 'crm_apply_contacts'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'Only the tenant''s admin principal, a superuser or a BYPASSRLS role may apply CRM pages.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM introw.tenants x WHERE x.tenant_id = t) THEN
+        RAISE EXCEPTION 'tenant % does not exist', t USING ERRCODE = 'undefined_object';
+    END IF;
+    -- the page must look like a search response
+    results := page -> 'results';
+    IF jsonb_typeof(page) <> 'object' OR results IS NULL OR jsonb_typeof(results) <> 'array' THEN
+        RAISE EXCEPTION 'malformed CRM page: expected an object with a "results" array'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(results) r
+               WHERE jsonb_typeof(r) <> 'object'
+                  OR coalesce(jsonb_typeof(r -> 'id'), 'missing') NOT IN ('string', 'number')
+                  OR coalesce(jsonb_typeof(r -> 'properties'), 'null') NOT IN ('object', 'null')
+                  OR length(r ->> 'id') NOT BETWEEN 1 AND 100) THEN
+        RAISE EXCEPTION 'malformed CRM page: every result needs an "id" and a "properties" object'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT c.role_property INTO prop FROM introw.crm_connections c WHERE c.tenant_id = t;
+    prop := coalesce(prop, 'partner_role');
+    IF run IS NULL THEN
+        INSERT INTO introw.crm_sync_runs (tenant_id, status) VALUES (t, 'running') RETURNING crm_sync_runs.run_id INTO run;
+    END IF;
+
+    -- one row per CRM contact (the last one of the page wins), matched by
+    -- CRM id, else by email; the role value mapped by crm_value
+    IF to_regclass('pg_temp.introw_crm_page') IS NULL THEN
+        CREATE TEMP TABLE introw_crm_page (
+            pos bigint, crm_id text, email text, value text, has_value boolean, modified timestamptz,
+            contact_id bigint, linked_id text, role_id bigint, outcome text) ON COMMIT DROP;
+    END IF;
+    TRUNCATE introw_crm_page;
+    INSERT INTO introw_crm_page (pos, crm_id, email, value, has_value, modified)
+    SELECT DISTINCT ON (r ->> 'id') o, r ->> 'id', r -> 'properties' ->> 'email',
+           btrim(r -> 'properties' ->> prop), coalesce(btrim(r -> 'properties' ->> prop), '') <> '',
+           CASE WHEN (r -> 'properties' ->> 'lastmodifieddate') ~ '^\d{4}-\d{2}-\d{2}T'
+                THEN (r -> 'properties' ->> 'lastmodifieddate')::timestamptz END
+    FROM jsonb_array_elements(results) WITH ORDINALITY AS e(r, o)
+    ORDER BY r ->> 'id', o DESC;
+    GET DIAGNOSTICS n_fetch = ROW_COUNT;
+    SELECT max(p.modified) INTO newest FROM introw_crm_page p;
+
+    UPDATE introw_crm_page p SET contact_id = c.contact_id, linked_id = c.crm_contact_id
+    FROM introw.partner_contacts c WHERE c.tenant_id = t AND c.crm_contact_id = p.crm_id;
+    UPDATE introw_crm_page p SET contact_id = c.contact_id, linked_id = c.crm_contact_id
+    FROM introw.partner_contacts c
+    WHERE p.contact_id IS NULL AND c.tenant_id = t AND p.email IS NOT NULL
+      AND lower(c.email) = lower(btrim(p.email));
+    UPDATE introw_crm_page p SET role_id = r.role_id
+    FROM introw.partner_roles r WHERE p.has_value AND r.tenant_id = t AND lower(btrim(r.crm_value)) = lower(p.value);
+    UPDATE introw_crm_page p SET role_id = r.role_id
+    FROM introw.partner_roles r WHERE NOT p.has_value AND r.tenant_id = t AND r.is_default;
+    UPDATE introw_crm_page p SET outcome = CASE
+        WHEN p.contact_id IS NULL THEN 'unknown contact'
+        WHEN p.linked_id IS NOT NULL AND p.linked_id <> p.crm_id THEN 'email belongs to a contact linked to CRM id ' || p.linked_id
+        WHEN p.has_value AND p.role_id IS NULL THEN 'unknown role value'
+        ELSE 'apply' END;
+    -- two CRM contacts for one partner contact: neither is applied
+    UPDATE introw_crm_page p SET outcome = 'several CRM contacts match this contact'
+    WHERE p.outcome = 'apply'
+      AND EXISTS (SELECT 1 FROM introw_crm_page q
+                  WHERE q.contact_id = p.contact_id AND q.crm_id <> p.crm_id AND q.outcome = 'apply');
+
+    INSERT INTO introw.crm_sync_rejects (run_id, tenant_id, crm_contact_id, email, value, reason)
+    SELECT run, t, left(p.crm_id, 100), left(p.email, 320), left(p.value, 200), p.outcome
+    FROM introw_crm_page p WHERE p.outcome <> 'apply' ORDER BY p.pos;
+    GET DIAGNOSTICS n_reject = ROW_COUNT;
+
+    WITH changed AS (
+        UPDATE introw.partner_contacts c
+           SET role_id = p.role_id,
+               role_source = CASE WHEN p.role_id IS NULL THEN NULL ELSE 'crm' END,
+               crm_contact_id = p.crm_id
+          FROM introw_crm_page p
+         WHERE p.outcome = 'apply' AND c.tenant_id = t AND c.contact_id = p.contact_id
+           AND (c.role_id IS DISTINCT FROM p.role_id
+                OR c.role_source IS DISTINCT FROM CASE WHEN p.role_id IS NULL THEN NULL ELSE 'crm' END
+                OR c.crm_contact_id IS DISTINCT FROM p.crm_id)
+        RETURNING 1)
+    SELECT count(*) INTO n_apply FROM changed;
+    n_same := n_fetch - n_reject - n_apply;
+
+    IF crm_apply_contacts.run_id IS NULL THEN
+        UPDATE introw.crm_sync_runs x
+           SET status = 'succeeded', finished_at = clock_timestamp(), pages = 1,
+               fetched = n_fetch, applied = n_apply, unchanged = n_same, rejected = n_reject
+         WHERE x.run_id = run;
+    END IF;
+    RETURN QUERY SELECT n_fetch, n_apply, n_same, n_reject, newest;
+END $$;
+
+-- ---------------------------------------------------------------------------
 -- Privileges
 -- ---------------------------------------------------------------------------
 REVOKE ALL ON FUNCTION introw.set_contact(bigint, boolean) FROM PUBLIC;
@@ -1131,6 +1248,7 @@ REVOKE ALL ON FUNCTION introw.explain_access(bigint, text, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.crm_objects_register() FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.collaborators_keep_submitter() FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.assert_org_readable(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION introw.crm_apply_contacts(bigint, jsonb, bigint) FROM PUBLIC;
 -- the CRM access token is readable by the extension's owner and superusers
 -- only: applications get every other column of crm_connections
 REVOKE ALL ON TABLE introw.crm_connections FROM PUBLIC;
