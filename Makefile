@@ -2,13 +2,16 @@
 EXTENSION  = introw_roles
 MODULE_big = introw_roles
 OBJS       = src/introw.o src/principal.o src/privileged.o src/visibility_epoch.o \
-             src/visibility_cache.o src/visibility.o src/default_role.o
+             src/visibility_cache.o src/visibility.o src/default_role.o \
+             src/http_client.o src/crm_worker.o src/crm_sync.o
 DATA       = sql/introw_roles--1.0.sql
 SHLIB_LINK = -lcurl
 PG_CFLAGS  = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
 
 REGRESS      = setup principal visibility default_role crm crm_sync reinstall
 REGRESS_OPTS = --inputdir=. --outputdir=results_regress
+TAP_TESTS    = 1
+PROVE_TESTS  = test/tap/*.pl
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

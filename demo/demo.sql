@@ -97,13 +97,4 @@ DO $$ BEGIN
         CREATE ROLE portal_app LOGIN NOBYPASSRLS;
     END IF;
 END $$;
-GRANT USAGE ON SCHEMA introw TO portal_app;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA introw TO portal_app;
--- every column of the CRM connection but its access token
-REVOKE ALL ON introw.crm_connections FROM portal_app;
-GRANT SELECT (tenant_id, base_url, role_property, enabled, poll_interval, watermark, updated_at),
-      INSERT, UPDATE, DELETE ON introw.crm_connections TO portal_app;
-GRANT EXECUTE ON FUNCTION introw.set_contact(bigint, boolean), introw.set_user(bigint, boolean),
-                          introw.reset_principal(), introw.portal_login_route(bigint, text),
-                          introw.hubspot_card_entry(bigint, text), introw.partner_card(bigint),
-                          introw.explain_access(bigint, text, bigint) TO portal_app;
+SELECT introw.grant_application('portal_app');

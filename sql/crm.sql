@@ -177,6 +177,38 @@ UPDATE introw.crm_objects SET submitted_by_contact_id = fx('rep') WHERE object_i
 -- a submitter from another organisation is refused
 UPDATE introw.crm_objects SET submitted_by_contact_id = fx('beta_rep') WHERE object_id = fx('a1');
 
+-- Ids come from their sequences only: no one squats, probes or renumbers
+SET ROLE regress_introw_app;
+SELECT introw.set_contact(fx('rep'));
+INSERT INTO introw.crm_objects (tenant_id, object_id, object_type, name) OVERRIDING SYSTEM VALUE
+VALUES (fx('acme'), 999999, 'deal', 'squat');
+INSERT INTO introw.crm_objects (tenant_id, object_id, object_type, name) OVERRIDING SYSTEM VALUE
+VALUES (fx('acme'), fx('g1'), 'deal', 'probe') ON CONFLICT (object_id) DO NOTHING;
+UPDATE introw.crm_objects SET object_id = DEFAULT WHERE object_id = fx('a1');
+-- a contact edits the name, stage and amount of what it collaborates on
+UPDATE introw.crm_objects SET object_type = 'company' WHERE object_id = fx('a1');
+UPDATE introw.crm_objects SET crm_object_id = 'x' WHERE object_id = fx('a1');
+UPDATE introw.crm_objects SET name = 'Alpha deal one', amount = 10000 WHERE object_id = fx('a1') RETURNING name;
+-- a contact shares objects of its own organisation only
+SELECT introw.set_contact(fx('norole'));
+INSERT INTO introw.collaborators (tenant_id, object_id, contact_id) VALUES (fx('acme'), fx('b1'), fx('restricted'));
+-- task assignees belong to the task's organisation
+SELECT introw.set_contact(fx('rep'));
+UPDATE introw.tasks SET assignee_contact_id = fx('beta_rep') WHERE task_id = fx('task_onboarding');
+UPDATE introw.tasks SET assignee_contact_id = 424242 WHERE task_id = fx('task_onboarding');
+-- a CRM user does not name the submitting partner contact
+SELECT introw.set_user(fx('crm'));
+INSERT INTO introw.crm_objects (tenant_id, object_type, org_id, submitted_by_contact_id, name)
+VALUES (fx('acme'), 'deal', fx('alpha'), fx('restricted'), 'by crm');
+UPDATE introw.crm_objects SET submitted_by_contact_id = fx('se') WHERE object_id = fx('a1');
+RESET ROLE;
+-- a submitter never dangles, also on objects without an organisation
+BEGIN;
+UPDATE introw.crm_objects SET org_id = NULL WHERE object_id = fx('a2');
+DELETE FROM introw.partner_contacts WHERE contact_id = fx('se');
+SELECT submitted_by_contact_id FROM introw.crm_objects WHERE object_id = fx('a2');
+ROLLBACK;
+
 -- The access token: the extension's owner and superusers only
 SET ROLE regress_introw_app;
 SELECT introw.set_user(fx('admin'));

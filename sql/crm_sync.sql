@@ -75,8 +75,8 @@ SELECT fetched, applied, unchanged, rejected FROM introw.crm_apply_contacts(fx('
 -- who may apply pages: superusers, BYPASSRLS roles, the tenant's admin
 SET ROLE regress_introw_app;
 SELECT introw.crm_apply_contacts(fx('acme'), '{"results": []}');
-RESET ROLE;
-GRANT EXECUTE ON FUNCTION introw.crm_apply_contacts(bigint, jsonb, bigint) TO regress_introw_app;
+SET ROLE regress_introw_nobody;
+SELECT introw.crm_apply_contacts(fx('acme'), '{"results": []}');
 SET ROLE regress_introw_app;
 SELECT introw.set_user(fx('member'));
 SELECT * FROM introw.crm_apply_contacts(fx('acme'), '{"results": []}');
@@ -87,4 +87,3 @@ SELECT fetched, applied, unchanged, rejected FROM introw.crm_apply_contacts(fx('
     $${"results": [{"id": "101", "properties": {"partner_role": "Solutions Engineer"}}]}$$);
 SELECT introw.reset_principal();
 RESET ROLE;
-REVOKE EXECUTE ON FUNCTION introw.crm_apply_contacts(bigint, jsonb, bigint) FROM regress_introw_app;

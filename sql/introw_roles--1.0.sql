@@ -191,7 +191,11 @@ CREATE TABLE introw.crm_objects (
     PRIMARY KEY (tenant_id, object_id),
     FOREIGN KEY (tenant_id, org_id) REFERENCES introw.partner_organizations (tenant_id, org_id)
         ON DELETE SET NULL (org_id),
-    -- the submitter is a contact of the object's organisation
+    -- the submitter is a contact of the tenant (also when org_id is NULL) ...
+    FOREIGN KEY (tenant_id, submitted_by_contact_id)
+        REFERENCES introw.partner_contacts (tenant_id, contact_id)
+        ON DELETE SET NULL (submitted_by_contact_id),
+    -- ... and of the object's organisation
     FOREIGN KEY (tenant_id, org_id, submitted_by_contact_id)
         REFERENCES introw.partner_contacts (tenant_id, org_id, contact_id)
         ON DELETE SET NULL (submitted_by_contact_id)
@@ -227,7 +231,9 @@ CREATE TABLE introw.tasks (
     assignee_contact_id bigint,
     PRIMARY KEY (tenant_id, task_id),
     FOREIGN KEY (tenant_id, org_id) REFERENCES introw.partner_organizations (tenant_id, org_id) ON DELETE CASCADE,
-    FOREIGN KEY (tenant_id, assignee_contact_id) REFERENCES introw.partner_contacts (tenant_id, contact_id)
+    -- the assignee is a contact of the task's organisation
+    FOREIGN KEY (tenant_id, org_id, assignee_contact_id)
+        REFERENCES introw.partner_contacts (tenant_id, org_id, contact_id)
         ON DELETE SET NULL (assignee_contact_id)
 );
 CREATE INDEX tasks_org_idx ON introw.tasks (tenant_id, org_id, status);
@@ -247,7 +253,9 @@ CREATE TABLE introw.crm_connections (
                   CHECK (role_property ~ '^[A-Za-z0-9_]{1,100}$'),
     enabled       boolean NOT NULL DEFAULT true,
     poll_interval interval NOT NULL DEFAULT '5 minutes' CHECK (poll_interval >= '1 second'),
-    watermark     timestamptz,
+    watermark     timestamptz,             -- newest lastmodifieddate applied
+    sync_requested_at timestamptz,         -- introw.crm_sync_now() asked for a run
+    auth_failed_at    timestamptz,         -- the CRM refused the token (401/403)
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
 
@@ -529,8 +537,20 @@ CREATE TRIGGER touch_updated_at BEFORE UPDATE ON introw.crm_objects
     FOR EACH ROW EXECUTE FUNCTION introw.touch_updated_at();
 CREATE TRIGGER touch_updated_at BEFORE UPDATE ON introw.portal_settings
     FOR EACH ROW EXECUTE FUNCTION introw.touch_updated_at();
+-- updated_at of a CRM connection moves when its configuration changes (a
+-- connection refused by the CRM resumes then), not with the worker's state.
+CREATE FUNCTION introw.crm_connections_touch() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF (NEW.base_url, NEW.access_token, NEW.role_property, NEW.enabled, NEW.poll_interval)
+       IS DISTINCT FROM (OLD.base_url, OLD.access_token, OLD.role_property, OLD.enabled, OLD.poll_interval) THEN
+        NEW.updated_at := clock_timestamp();
+    END IF;
+    RETURN NEW;
+END $$;
+
 CREATE TRIGGER touch_updated_at BEFORE UPDATE ON introw.crm_connections
-    FOR EACH ROW EXECUTE FUNCTION introw.touch_updated_at();
+    FOR EACH ROW EXECUTE FUNCTION introw.crm_connections_touch();
 
 -- ---------------------------------------------------------------------------
 -- Default-role functions (section 5).  SECURITY INVOKER: row-level security
@@ -793,10 +813,12 @@ SELECT introw.create_write_policies('collaborator', 'crm_objects', '{contact}', 
                                     'object_id = ANY ((SELECT introw.collab_object_ids())::bigint[])');
 
 -- Collaborators: a contact adds contacts of its own organisation to objects
--- it collaborates on; a crm_user adds anyone of the tenant to objects it
+-- of its organisation it collaborates on; a crm_user adds anyone of the tenant to objects it
 -- sees; a partner manager manages those of its organisations' objects.
 SELECT introw.create_write_policies('collaborator', 'collaborators', '{contact}', '{INSERT}',
     'object_id = ANY ((SELECT introw.collab_object_ids())::bigint[]) AND user_id IS NULL '
+    'AND EXISTS (SELECT 1 FROM introw.crm_objects o WHERE o.tenant_id = collaborators.tenant_id '
+    'AND o.object_id = collaborators.object_id AND o.org_id = (SELECT introw.current_org_id())) '
     'AND contact_id IN (SELECT c.contact_id FROM introw.partner_contacts c '
     'WHERE c.tenant_id = collaborators.tenant_id AND c.org_id = (SELECT introw.current_org_id()))');
 SELECT introw.create_write_policies('crm_user', 'collaborators', '{crm_user}', '{INSERT}',
@@ -833,11 +855,24 @@ BEGIN
               OR NEW.submitted_by_contact_id IS DISTINCT FROM OLD.submitted_by_contact_id THEN
             RAISE EXCEPTION 'partner contacts cannot move objects to another organisation or submitter'
                 USING ERRCODE = 'insufficient_privilege';
+        ELSIF NEW.object_type IS DISTINCT FROM OLD.object_type
+              OR NEW.created_at IS DISTINCT FROM OLD.created_at
+              OR NEW.crm_object_id IS DISTINCT FROM OLD.crm_object_id THEN
+            RAISE EXCEPTION 'partner contacts edit the name, stage and amount of an object only'
+                USING ERRCODE = 'insufficient_privilege';
         END IF;
-    ELSIF kind = 'crm_user' AND NEW.org_id IS NULL THEN
-        RAISE EXCEPTION 'a CRM user registers and edits objects of a partner organisation'
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'Set org_id to the partner organisation.';
+    ELSIF kind = 'crm_user' THEN
+        IF NEW.org_id IS NULL THEN
+            RAISE EXCEPTION 'a CRM user registers and edits objects of a partner organisation'
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'Set org_id to the partner organisation.';
+        END IF;
+        IF (TG_OP = 'INSERT' AND NEW.submitted_by_contact_id IS NOT NULL)
+           OR (TG_OP = 'UPDATE' AND NEW.submitted_by_contact_id IS DISTINCT FROM OLD.submitted_by_contact_id) THEN
+            RAISE EXCEPTION 'a CRM user does not name the submitting partner contact'
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = 'submitted_by_contact_id is set when a partner contact registers the object.';
+        END IF;
     END IF;
     RETURN NEW;
 END $$;
@@ -1230,6 +1265,78 @@ BEGIN
     RETURN QUERY SELECT n_fetch, n_apply, n_same, n_reject, newest;
 END $$;
 
+CREATE FUNCTION introw.crm_worker_wake_at_commit() RETURNS boolean
+AS 'MODULE_PATHNAME', 'introw_crm_wake_at_commit'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+-- Ask for a sync of that tenant now: the worker is woken when the calling
+-- transaction commits.  For the tenant's admin, superusers, BYPASSRLS roles.
+CREATE FUNCTION introw.crm_sync_now(tenant_id bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF crm_sync_now.tenant_id IS NULL THEN
+        RAISE EXCEPTION 'tenant_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT introw.bypasses_row_security()
+       AND NOT (introw.current_principal_kind() = 'admin' AND introw.current_tenant_id() = crm_sync_now.tenant_id) THEN
+        RAISE EXCEPTION 'permission denied for function %', 'crm_sync_now'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    UPDATE introw.crm_connections c SET sync_requested_at = now() WHERE c.tenant_id = crm_sync_now.tenant_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'tenant % has no CRM connection', crm_sync_now.tenant_id
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    IF NOT introw.crm_worker_wake_at_commit() THEN
+        RAISE WARNING 'the CRM sync worker is not running'
+            USING HINT = 'Add introw_roles to shared_preload_libraries and restart; the request is kept for it.';
+    END IF;
+END $$;
+
+-- ---------------------------------------------------------------------------
+-- Granting an application role exactly what it needs: every table, but no
+-- identity column may be written (ids come from their sequences only: no
+-- one chooses, squats or probes an id of another tenant), and the CRM
+-- access token is never readable; EXECUTE on the principal setters, login
+-- routing, the card, the reports and the CRM sync requests.  Row-level
+-- security then decides row by row.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION introw.grant_application(role regrole) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t    record;
+    cols text;
+    sel  text;
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA introw TO %s', role);
+    FOR t IN SELECT c.oid, c.relname, c.relkind FROM pg_class c
+             WHERE c.relnamespace = 'introw'::regnamespace AND c.relkind IN ('r', 'v')
+               AND c.relname <> 'visibility_epochs' ORDER BY c.relname
+    LOOP
+        EXECUTE format('REVOKE ALL ON introw.%I FROM %s', t.relname, role);
+        IF t.relkind = 'v' THEN
+            EXECUTE format('GRANT SELECT ON introw.%I TO %s', t.relname, role);
+            CONTINUE;
+        END IF;
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FILTER (WHERE a.attidentity = ''),
+               string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                   FILTER (WHERE NOT (t.relname = 'crm_connections' AND a.attname = 'access_token'))
+          INTO cols, sel
+          FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped;
+        EXECUTE format('GRANT SELECT (%s) ON introw.%I TO %s', sel, t.relname, role);
+        EXECUTE format('GRANT INSERT (%s), UPDATE (%s) ON introw.%I TO %s', cols, cols, t.relname, role);
+        EXECUTE format('GRANT DELETE ON introw.%I TO %s', t.relname, role);
+    END LOOP;
+    EXECUTE format('GRANT EXECUTE ON FUNCTION introw.set_contact(bigint, boolean), introw.set_user(bigint, boolean), '
+                   'introw.reset_principal(), introw.portal_login_route(bigint, text), '
+                   'introw.hubspot_card_entry(bigint, text), introw.partner_card(bigint), '
+                   'introw.contact_visible_tab_ids(bigint), introw.explain_access(bigint, text, bigint), '
+                   'introw.crm_sync_now(bigint), introw.crm_apply_contacts(bigint, jsonb, bigint) TO %s', role);
+END $$;
+
 -- ---------------------------------------------------------------------------
 -- Privileges
 -- ---------------------------------------------------------------------------
@@ -1249,6 +1356,9 @@ REVOKE ALL ON FUNCTION introw.crm_objects_register() FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.collaborators_keep_submitter() FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.assert_org_readable(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION introw.crm_apply_contacts(bigint, jsonb, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION introw.crm_sync_now(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION introw.grant_application(regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION introw.crm_worker_wake_at_commit() FROM PUBLIC;
 -- the CRM access token is readable by the extension's owner and superusers
 -- only: applications get every other column of crm_connections
 REVOKE ALL ON TABLE introw.crm_connections FROM PUBLIC;

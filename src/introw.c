@@ -5,8 +5,9 @@
  * Loaded on first use of any of the extension's C functions (or at start
  * when listed in shared_preload_libraries).  Registers, once per backend,
  * the transaction callbacks and utility hook of the principal and the
- * relcache callback of the visibility stamps, and reserves the "introw."
- * GUC prefix.
+ * relcache callback of the visibility stamps, defines the CRM sync
+ * settings and reserves the "introw." GUC prefix; when preloaded, registers
+ * the CRM sync launcher (crm_worker.c).
  *-------------------------------------------------------------------------
  */
 #include "introw.h"
@@ -24,8 +25,12 @@ _PG_init(void)
 {
 	if (IsBinaryUpgrade)
 		return;
+	CrmDefineSettings();
 	MarkGUCPrefixReserved("introw");
 	PrincipalRegisterCallbacks();
 	PrincipalInstallHooks();
 	EpochRegisterCallbacks();
+	CrmRegisterCallbacks();
+	if (process_shared_preload_libraries_in_progress)
+		CrmRegisterWorker();
 }

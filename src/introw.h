@@ -15,6 +15,7 @@
 
 #include "postgres.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/snapshot.h"
 
@@ -117,6 +118,24 @@ extern int64 ReadEpoch(int64 tenant_id, int64 scope, Snapshot snap);
 /* object lookups for point checks (visibility_epoch.c) */
 extern bool FetchObjectOrg(int64 object_id, Snapshot snap, int64 *tenant_id,
 						   bool *has_org, int64 *org_id);
+
+/* crm_worker.c, crm_sync.c, http_client.c */
+extern char *crm_database;
+extern int	crm_naptime;
+extern int	crm_timeout;
+extern int	crm_page_size;
+extern int	crm_max_response_kb;
+extern int	crm_min_interval;
+extern int	crm_overlap;
+extern int	crm_max_retries;
+extern void CrmDefineSettings(void);
+extern void CrmRegisterWorker(void);
+extern void CrmRegisterCallbacks(void);
+extern bool CrmShouldStop(void);
+extern void CrmSyncDueConnections(void);
+extern int	HttpPostJson(const char *url, const char *token, const char *json,
+						 int timeout_ms, size_t max_body,
+						 StringInfo body, int *retry_after, char **error, bool *retryable);
 
 /* shared helpers */
 extern bool SortedInt64ArrayContains(ArrayType *array, int64 value);

@@ -198,15 +198,9 @@ BEGIN
         CREATE ROLE regress_introw_nobody NOLOGIN NOBYPASSRLS;
     END IF;
 END $$;
-GRANT USAGE ON SCHEMA introw TO regress_introw_app, regress_introw_nobody;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA introw TO regress_introw_app, regress_introw_nobody;
-GRANT EXECUTE ON FUNCTION introw.set_contact(bigint, boolean), introw.set_user(bigint, boolean),
-                          introw.reset_principal(), introw.contact_visible_tab_ids(bigint),
-                          introw.portal_login_route(bigint, text), introw.hubspot_card_entry(bigint, text),
-                          introw.partner_card(bigint), introw.explain_access(bigint, text, bigint)
-    TO regress_introw_app;
--- every column of the CRM connection but its access token
-REVOKE ALL ON introw.crm_connections FROM regress_introw_app, regress_introw_nobody;
-GRANT SELECT (tenant_id, base_url, role_property, enabled, poll_interval, watermark, updated_at),
-      INSERT, UPDATE, DELETE ON introw.crm_connections TO regress_introw_app;
+DO $$ BEGIN PERFORM introw.grant_application('regress_introw_app'); END $$;
+-- "nobody" may read and write tables, but may not become anyone
+GRANT USAGE ON SCHEMA introw TO regress_introw_nobody;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA introw TO regress_introw_nobody;
+REVOKE ALL ON introw.crm_connections FROM regress_introw_nobody;
 GRANT SELECT ON public.fx TO regress_introw_app, regress_introw_nobody;

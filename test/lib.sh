@@ -10,7 +10,7 @@ set -euo pipefail
 PGBIN=/usr/lib/postgresql/15/bin
 INTROW_PORT=${INTROW_PORT:-54329}
 INTROW_WORK=${INTROW_WORK:-/tmp/introw_roles.$INTROW_PORT}
-PACKAGES="make gcc postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
+PACKAGES="make gcc python3 postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
           libtap-parser-sourcehandler-pgtap-perl libcurl4-openssl-dev libipc-run-perl"
 
 as_root() {

@@ -211,7 +211,7 @@ INSERT INTO extras VALUES
     ('restricted', 'collaborators', 'INSERT', 'a3+c:se', 'a3 + contact se', true, NULL, NULL, 'collaborates on a3, se is of Alpha'),
     ('restricted', 'collaborators', 'INSERT', 'a3+c:beta_rep', 'a3 + contact beta_rep', false, '42501', NULL, 'beta_rep is not of its organisation'),
     ('norole', 'collaborators', 'SELECT', 'b1+c:beta_rep', 'b1/contact beta_rep', true, NULL, NULL, 'rows of an object it reads'),
-    ('norole', 'collaborators', 'INSERT', 'b1+c:se', 'b1 + contact se', true, NULL, NULL, 'collaborates on b1, se is of its organisation'),
+    ('norole', 'collaborators', 'INSERT', 'b1+c:se', 'b1 + contact se', false, '42501', NULL, 'b1 is of Beta: a contact shares objects of its own organisation only'),
     ('norole', 'collaborators', 'INSERT', 'b1+c:beta_rep', 'b1 + contact beta_rep', false, '42501', NULL, 'beta_rep is not of its organisation'),
     ('crm', 'collaborators', 'SELECT', 'b1+c:beta_rep', 'b1/contact beta_rep', true, NULL, NULL, 'b1 readable'),
     ('crm', 'collaborators', 'SELECT', 'v1+u:admin', 'v1/user admin', false, NULL, NULL, 'v1 not readable'),
