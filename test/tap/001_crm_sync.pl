@@ -150,6 +150,30 @@ is(runs(), $n, 'rewriting the same token is no change');
 $node->safe_psql('postgres', "UPDATE introw.crm_connections SET poll_interval = '1 hour' WHERE tenant_id = fx('acme')");
 is(sync_and_wait(), 'succeeded|1|1|0|1|0|200|', 'a changed connection resumes');
 
+# more than 10,000 results: the query restarts from the last lastmodifieddate
+# seen; requests are paced under HubSpot's 5 per second (the fake answers
+# 429 above that), so no request is refused
+$node->safe_psql('postgres', "ALTER SYSTEM SET introw.crm_page_size = 200; ALTER SYSTEM SET introw.crm_min_interval = 250; SELECT pg_reload_conf()");
+sleep 1.5;
+$node->safe_psql('postgres', "UPDATE introw.crm_connections SET watermark = NULL WHERE tenant_id = fx('acme')");
+fake('generate', '{"count": 10050, "start": 1763700000000}');
+fake('reset-log', '{}');
+$t0 = time;
+is(sync_and_wait(), 'succeeded|51|10051|0|0|10051|200|', '10,050 contacts: 50 pages, a restart, 1 more page');
+my $secs = time - $t0;
+$log = fake('log');
+my ($searches) = $log =~ /"searches": (\d+)/;
+is($searches, 51, 'no request was refused or repeated');
+like($log, qr/"value": "1763700009999"/, 'the restart reads from the last lastmodifieddate seen');
+cmp_ok($secs, '>=', 50 * 0.25, 'paced at no more than 4 requests a second');
+$node->safe_psql('postgres', "ALTER SYSTEM RESET introw.crm_page_size; ALTER SYSTEM RESET introw.crm_min_interval; SELECT pg_reload_conf()");
+sleep 1.5;
+$node->safe_psql('postgres', "DELETE FROM introw.crm_sync_rejects");
+fake('contacts', '{"contacts": [
+ {"id": "501", "email": "rep@alpha.test", "role": "partner manager", "modified": 1763632800000},
+ {"id": "502", "email": "se@alpha.test", "role": "Solutions Engineer", "modified": 1763640000000}]}');
+$node->safe_psql('postgres', "UPDATE introw.crm_connections SET watermark = '2025-11-20 12:00:00+00' WHERE tenant_id = fx('acme')");
+
 # SIGTERM in the middle of a slow request: the run worker ends within a second
 fake('failures', '{"queue": [{"delay": 30}]}');
 $node->safe_psql('postgres', "SELECT introw.crm_sync_now(fx('acme'))");
