@@ -139,7 +139,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(status, {"status": "error", "category": "INVALID_AUTHENTICATION",
                                            "message": "Authentication credentials not found."})
             return self.reply(status, {"status": "error", "message": "internal error", "category": "INTERNAL"})
-        if len(recent) > RATE_LIMIT:
+        if RATE_LIMIT and len(recent) > RATE_LIMIT:
             return self.reply(429, {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
                                     "errorType": "RATE_LIMIT", "policyName": "TEN_SECONDLY_ROLLING"})
         if auth != "Bearer " + token:
@@ -181,7 +181,6 @@ class Handler(BaseHTTPRequestHandler):
             body = body[: max(1, len(body) // 2)]
         if failure and failure.get("huge"):
             body = json.dumps({"total": 0, "results": [], "padding": "x" * int(failure["huge"])}).encode()
-        state["log"].setdefault("server_seconds", 0.0)
         with state_lock:
             state["log"]["server_seconds"] = state["log"].get("server_seconds", 0.0) + (time.time() - started)
         self.reply(200, None, raw=body)
@@ -191,7 +190,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--token", default="test-token")
+    ap.add_argument("--rate-limit", type=int, default=RATE_LIMIT,
+                    help="searches allowed per rolling second; 0 = no limit (benchmarks)")
     args = ap.parse_args()
+    globals()["RATE_LIMIT"] = args.rate_limit
     state["token"] = args.token
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True

@@ -174,6 +174,29 @@ fake('contacts', '{"contacts": [
  {"id": "502", "email": "se@alpha.test", "role": "Solutions Engineer", "modified": 1763640000000}]}');
 $node->safe_psql('postgres', "UPDATE introw.crm_connections SET watermark = '2025-11-20 12:00:00+00' WHERE tenant_id = fx('acme')");
 
+# crm_sync_now wakes the sleeping launcher at commit (naptime 10 minutes)
+$node->safe_psql('postgres', "ALTER SYSTEM SET introw.crm_naptime = '10min'; SELECT pg_reload_conf()");
+sleep 2;    # the launcher is asleep for 10 minutes now
+$t0 = time;
+is(sync_and_wait(), 'succeeded|1|1|0|1|0|200|', 'a requested run happens while the launcher naps');
+cmp_ok(time - $t0, '<', 10, 'crm_sync_now woke the launcher at commit');
+$node->safe_psql('postgres', "BEGIN; SELECT introw.crm_sync_now(fx('acme')); ROLLBACK;");
+$n = runs();
+sleep 3;
+is(runs(), $n, 'a rolled-back request wakes nobody');
+$node->safe_psql('postgres', "ALTER SYSTEM RESET introw.crm_naptime; SELECT pg_reload_conf()");
+sleep 1.5;
+
+# a request slower than introw.crm_timeout is abandoned and counted as failed
+$node->safe_psql('postgres', "ALTER SYSTEM SET introw.crm_timeout = '1s'; ALTER SYSTEM SET introw.crm_max_retries = 0; SELECT pg_reload_conf()");
+sleep 1.5;
+fake('failures', '{"queue": [{"delay": 4}]}');
+$t0 = time;
+like(sync_and_wait(), qr/^failed\|0\|0\|.*HTTP request failed: Timeout was reached/, 'a timeout fails the run');
+cmp_ok(time - $t0, '<', 4, 'after introw.crm_timeout, not after the slow answer');
+$node->safe_psql('postgres', "ALTER SYSTEM RESET introw.crm_timeout; ALTER SYSTEM RESET introw.crm_max_retries; SELECT pg_reload_conf()");
+sleep 1.5;
+
 # SIGTERM in the middle of a slow request: the run worker ends within a second
 fake('failures', '{"queue": [{"delay": 30}]}');
 $node->safe_psql('postgres', "SELECT introw.crm_sync_now(fx('acme'))");
