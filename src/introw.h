@@ -62,6 +62,8 @@ typedef struct PrivilegedState
 
 extern void BeginPrivileged(PrivilegedState *state);
 extern void EndPrivileged(PrivilegedState *state);
+extern int	PrivilegedExecute(const char *sql, int nargs, Oid *argtypes, Datum *values,
+							  const char *nulls, bool read_only, int expected_rc);
 extern int	PrivilegedQuery(const char *sql, int nargs, Oid *argtypes,
 							Datum *values, const char *nulls);
 extern bool SpiGetInt64(int row, int col, int64 *result);

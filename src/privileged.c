@@ -40,23 +40,32 @@ EndPrivileged(PrivilegedState *state)
 }
 
 /*
- * Run a read-only query inside an SPI connection the caller opened, as a
- * privileged user, against the active snapshot.  Returns the row count;
- * results are in SPI_tuptable.
+ * Run a statement inside an SPI connection the caller opened, as a
+ * privileged user; read-only statements use the active snapshot.  Fails
+ * unless SPI answers expected_rc.  Returns the row count; results are in
+ * SPI_tuptable.
  */
 int
-PrivilegedQuery(const char *sql, int nargs, Oid *argtypes,
-				Datum *values, const char *nulls)
+PrivilegedExecute(const char *sql, int nargs, Oid *argtypes, Datum *values,
+				  const char *nulls, bool read_only, int expected_rc)
 {
 	PrivilegedState state;
 	int			rc;
 
 	BeginPrivileged(&state);
-	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, true, 0);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, 0);
 	EndPrivileged(&state);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "introw: lookup failed: %s", SPI_result_code_string(rc));
+	if (rc != expected_rc)
+		elog(ERROR, "introw: internal statement failed: %s", SPI_result_code_string(rc));
 	return (int) SPI_processed;
+}
+
+/* A read-only query, as PrivilegedExecute. */
+int
+PrivilegedQuery(const char *sql, int nargs, Oid *argtypes,
+				Datum *values, const char *nulls)
+{
+	return PrivilegedExecute(sql, nargs, argtypes, values, nulls, true, SPI_OK_SELECT);
 }
 
 bool

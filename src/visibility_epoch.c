@@ -277,14 +277,7 @@ ChangedScopesQuery(TriggerData *trigdata)
 static void
 RunStamp(const char *sql, int nargs, Oid *argtypes, Datum *values)
 {
-	PrivilegedState state;
-	int			rc;
-
-	BeginPrivileged(&state);
-	rc = SPI_execute_with_args(sql, nargs, argtypes, values, NULL, false, 0);
-	EndPrivileged(&state);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "introw: stamping visibility epochs failed: %s", SPI_result_code_string(rc));
+	(void) PrivilegedExecute(sql, nargs, argtypes, values, NULL, false, SPI_OK_INSERT);
 }
 
 static void
