@@ -19,13 +19,12 @@ source test/lib.sh
 ensure_packages
 build_install
 start_cluster
-cat <<CONF >> "$INTROW_WORK/data/postgresql.conf"
+configure_cluster <<CONF
 introw.database = 'introw_bench'
 introw.crm_naptime = 1
 introw.crm_min_interval = 0
 introw.crm_page_size = $PAGE
 CONF
-pg_user $PGBIN/pg_ctl -D "$INTROW_WORK/data" -w restart -l "$INTROW_WORK/server.log" >/dev/null
 python3 test/fake_hubspot.py --port "$FAKE_PORT" --token bench-token --rate-limit 0 &
 FAKE=$!
 trap 'kill $FAKE 2>/dev/null; stop_cluster' EXIT

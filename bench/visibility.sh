@@ -20,14 +20,13 @@ source test/lib.sh
 ensure_packages
 build_install
 start_cluster
-cat <<CONF >> "$INTROW_WORK/data/postgresql.conf"
+configure_cluster <<CONF
 shared_buffers = 2GB
 work_mem = 64MB
 maintenance_work_mem = 1GB
 max_wal_size = 8GB
 checkpoint_timeout = 30min
 CONF
-pg_user $PGBIN/pg_ctl -D "$INTROW_WORK/data" -w restart -l "$INTROW_WORK/server.log" >/dev/null
 [ "${KEEP_CLUSTER:-0}" = 1 ] || trap stop_cluster EXIT
 
 psql_pg -q -c "CREATE DATABASE introw_bench"

@@ -63,6 +63,12 @@ CONF
     export PGHOST=$INTROW_WORK PGPORT=$INTROW_PORT PGUSER=postgres
 }
 
+# Append settings (stdin) to the throwaway cluster's configuration and restart.
+configure_cluster() {
+    pg_user tee -a "$INTROW_WORK/data/postgresql.conf" >/dev/null
+    pg_user $PGBIN/pg_ctl -D "$INTROW_WORK/data" -w restart -l "$INTROW_WORK/server.log" >/dev/null
+}
+
 stop_cluster() {
     if [ -f "$INTROW_WORK/data/postmaster.pid" ]; then
         pg_user $PGBIN/pg_ctl -D "$INTROW_WORK/data" -m immediate -w stop >/dev/null 2>&1 || true

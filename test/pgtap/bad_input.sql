@@ -28,19 +28,7 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 
 -- the tables as the superuser sees them
-CREATE FUNCTION pg_temp.fingerprint() RETURNS text LANGUAGE sql AS $$
-    SELECT md5(string_agg(r, E'\n' ORDER BY r)) FROM (
-        SELECT 'tenants ' || x::text FROM introw.tenants x UNION ALL
-        SELECT 'tiers ' || x::text FROM introw.tiers x UNION ALL
-        SELECT 'partner_roles ' || x::text FROM introw.partner_roles x UNION ALL
-        SELECT 'partner_organizations ' || x::text FROM introw.partner_organizations x UNION ALL
-        SELECT 'partner_contacts ' || x::text FROM introw.partner_contacts x UNION ALL
-        SELECT 'internal_users ' || x::text FROM introw.internal_users x UNION ALL
-        SELECT 'rooms ' || x::text FROM introw.rooms x UNION ALL
-        SELECT 'tabs ' || x::text FROM introw.tabs x UNION ALL
-        SELECT 'tab_roles ' || x::text FROM introw.tab_roles x UNION ALL
-        SELECT 'content_items ' || x::text FROM introw.content_items x) AS s(r)
-$$;
+\ir fingerprint.psql
 
 -- "no principal is set": every getter NULL, kind none, tables empty
 CREATE FUNCTION pg_temp.no_principal(after text) RETURNS SETOF text LANGUAGE plpgsql AS $$
