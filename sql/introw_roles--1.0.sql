@@ -359,6 +359,15 @@ CREATE FUNCTION introw.tenant_arm()
 RETURNS bigint[] AS 'MODULE_PATHNAME', 'introw_tenant_arm'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
+-- the whole-tenant arm as an id range: all ids for admin and member, the
+-- empty range 1..0 otherwise (src/visibility.c says why a range)
+CREATE FUNCTION introw.whole_tenant_from()
+RETURNS bigint AS 'MODULE_PATHNAME', 'introw_whole_tenant_from'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE FUNCTION introw.whole_tenant_to()
+RETURNS bigint AS 'MODULE_PATHNAME', 'introw_whole_tenant_to'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
 -- organisations whose CRM objects the principal reads: a contact with a
 -- role that is not collaboration restricted its own, a crm_user every
 -- organisation, a partner manager those it manages
@@ -781,7 +790,7 @@ SELECT introw.create_write_policies('manager', 'partner_contacts', '{partner_man
 -- Every arm is indexable: the planner serves them with a BitmapOr.
 CREATE POLICY read ON introw.crm_objects FOR SELECT
     USING (tenant_id = (SELECT introw.current_tenant_id())
-           AND (tenant_id = ANY ((SELECT introw.tenant_arm())::bigint[])
+           AND (object_id BETWEEN (SELECT introw.whole_tenant_from()) AND (SELECT introw.whole_tenant_to())
                 OR org_id = ANY ((SELECT introw.object_org_ids())::bigint[])
                 OR object_id = ANY ((SELECT introw.collab_object_ids())::bigint[])
                 OR submitted_by_contact_id = (SELECT introw.current_contact_id())));
@@ -940,7 +949,7 @@ CREATE TRIGGER collaborators_keep_submitter BEFORE DELETE OR UPDATE ON introw.co
 -- ---------------------------------------------------------------------------
 CREATE POLICY read ON introw.tasks FOR SELECT
     USING (tenant_id = (SELECT introw.current_tenant_id())
-           AND (tenant_id = ANY ((SELECT introw.tenant_arm())::bigint[])
+           AND (task_id BETWEEN (SELECT introw.whole_tenant_from()) AND (SELECT introw.whole_tenant_to())
                 OR org_id = ANY ((SELECT introw.task_org_ids())::bigint[])));
 -- a contact updates its organisation's tasks (and cannot move them)
 SELECT introw.create_write_policies('contact', 'tasks', '{contact}', '{UPDATE}',

@@ -30,6 +30,8 @@ PG_FUNCTION_INFO_V1(introw_task_org_ids);
 PG_FUNCTION_INFO_V1(introw_can_see_object);
 PG_FUNCTION_INFO_V1(introw_current_org_id);
 PG_FUNCTION_INFO_V1(introw_bypasses_row_security);
+PG_FUNCTION_INFO_V1(introw_whole_tenant_from);
+PG_FUNCTION_INFO_V1(introw_whole_tenant_to);
 
 /* A copy in the caller's memory: the cache may be rebuilt at any time. */
 static Datum
@@ -70,6 +72,33 @@ Datum
 introw_readable_user_ids(PG_FUNCTION_ARGS)
 {
 	return CopyArray(GetVisibilityCache()->user_ids);
+}
+
+/*
+ * The whole-tenant arm of a read policy as an id range: every id for admin
+ * and member, the empty range 1..0 for everyone else.  A range of parameters
+ * gets the planner's small default estimate, where tenant_id = ANY(...)
+ * would be estimated to match the whole tenant and turn a contact's
+ * listing into a sequential scan.
+ */
+static bool
+ReadsWholeTenant(void)
+{
+	AccessKind	access = GetVisibilityCache()->access;
+
+	return access == ACCESS_ADMIN || access == ACCESS_MEMBER;
+}
+
+Datum
+introw_whole_tenant_from(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(ReadsWholeTenant() ? PG_INT64_MIN : 1);
+}
+
+Datum
+introw_whole_tenant_to(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(ReadsWholeTenant() ? PG_INT64_MAX : 0);
 }
 
 Datum
