@@ -354,11 +354,6 @@ CREATE FUNCTION introw.readable_user_ids()
 RETURNS bigint[] AS 'MODULE_PATHNAME', 'introw_readable_user_ids'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
--- {tenant} for admin and member (the whole tenant is readable), else {}
-CREATE FUNCTION introw.tenant_arm()
-RETURNS bigint[] AS 'MODULE_PATHNAME', 'introw_tenant_arm'
-LANGUAGE C STABLE PARALLEL RESTRICTED;
-
 -- the whole-tenant arm as an id range: all ids for admin and member, the
 -- empty range 1..0 otherwise (src/visibility.c says why a range)
 CREATE FUNCTION introw.whole_tenant_from()
@@ -380,7 +375,7 @@ CREATE FUNCTION introw.collab_object_ids()
 RETURNS bigint[] AS 'MODULE_PATHNAME', 'introw_collab_object_ids'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
--- organisations whose tasks the principal reads (besides tenant_arm)
+-- organisations whose tasks the principal reads (besides the whole-tenant range)
 CREATE FUNCTION introw.task_org_ids()
 RETURNS bigint[] AS 'MODULE_PATHNAME', 'introw_task_org_ids'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
@@ -660,7 +655,7 @@ SELECT t.tenant_id, t.org_id,
 FROM introw.tasks t
 WHERE (SELECT introw.bypasses_row_security())
    OR (t.tenant_id = (SELECT introw.current_tenant_id())
-       AND (t.tenant_id = ANY ((SELECT introw.tenant_arm())::bigint[])
+       AND (t.task_id BETWEEN (SELECT introw.whole_tenant_from()) AND (SELECT introw.whole_tenant_to())
             OR t.org_id = ANY ((SELECT CASE introw.current_principal_kind()
                                        WHEN 'crm_user' THEN introw.readable_org_ids()
                                        ELSE introw.task_org_ids() END)::bigint[])))

@@ -83,7 +83,6 @@ typedef struct VisibilityCache
 	ArrayType  *org_ids;		/* organisations readable */
 	ArrayType  *managed_org_ids;
 	ArrayType  *user_ids;		/* internal users readable */
-	ArrayType  *tenant_arm;		/* {tenant} when the whole tenant is readable */
 	ArrayType  *object_org_ids; /* organisations whose CRM objects are readable */
 	ArrayType  *collab_object_ids;	/* sorted; the contact's collaborations */
 	ArrayType  *task_org_ids;	/* organisations whose tasks are readable */

@@ -23,7 +23,6 @@ PG_FUNCTION_INFO_V1(introw_managed_org_ids);
 PG_FUNCTION_INFO_V1(introw_readable_user_ids);
 PG_FUNCTION_INFO_V1(introw_reads_configuration);
 PG_FUNCTION_INFO_V1(introw_current_principal_kind);
-PG_FUNCTION_INFO_V1(introw_tenant_arm);
 PG_FUNCTION_INFO_V1(introw_object_org_ids);
 PG_FUNCTION_INFO_V1(introw_collab_object_ids);
 PG_FUNCTION_INFO_V1(introw_task_org_ids);
@@ -99,12 +98,6 @@ Datum
 introw_whole_tenant_to(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(ReadsWholeTenant() ? PG_INT64_MAX : 0);
-}
-
-Datum
-introw_tenant_arm(PG_FUNCTION_ARGS)
-{
-	return CopyArray(GetVisibilityCache()->tenant_arm);
 }
 
 Datum

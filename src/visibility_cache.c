@@ -320,10 +320,6 @@ BuildUserCache(const Principal *p)
 		cache.user_ids = QueryIdArray(Q_ALL_USERS, 1, values, NULL, VisibilityContext);
 	switch (access)
 	{
-		case ACCESS_ADMIN:
-		case ACCESS_MEMBER:
-			cache.tenant_arm = SingletonArray(tenant_id);
-			break;
 		case ACCESS_PARTNER_MANAGER:
 			cache.managed_org_ids = QueryIdArray(Q_MANAGED_ORGS, 2, values, NULL,
 												 VisibilityContext);
@@ -344,7 +340,7 @@ static void
 FillEmptyArrays(void)
 {
 	ArrayType **arrays[] = {&cache.tab_ids, &cache.room_ids, &cache.org_ids,
-		&cache.managed_org_ids, &cache.user_ids, &cache.tenant_arm,
+		&cache.managed_org_ids, &cache.user_ids,
 		&cache.object_org_ids, &cache.collab_object_ids, &cache.task_org_ids};
 
 	for (size_t i = 0; i < lengthof(arrays); i++)
