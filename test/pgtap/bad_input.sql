@@ -5,17 +5,7 @@
 BEGIN;
 SELECT plan(155);
 
--- rows changed by one statement; -1 (and a diagnostic) when it fails
-CREATE FUNCTION pg_temp.changes(sql text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-    EXECUTE sql;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n;
-EXCEPTION WHEN OTHERS THEN
-    RAISE NOTICE 'statement failed: % (SQLSTATE %): %', SQLERRM, SQLSTATE, sql;
-    RETURN -1;
-END $$;
+\ir helpers.psql
 
 -- the outcome of one statement returning one value: 'ok <value>' or 'error <SQLSTATE>'
 CREATE FUNCTION pg_temp.attempt(sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -27,8 +17,6 @@ EXCEPTION WHEN OTHERS THEN
     RETURN 'error ' || SQLSTATE;
 END $$;
 
--- the tables as the superuser sees them
-\ir fingerprint.psql
 
 -- "no principal is set": every getter NULL, kind none, tables empty
 CREATE FUNCTION pg_temp.no_principal(after text) RETURNS SETOF text LANGUAGE plpgsql AS $$

@@ -35,17 +35,7 @@ CREATE FUNCTION pg_temp.ids(keys text[]) RETURNS bigint[] LANGUAGE sql STABLE AS
     SELECT coalesce(array_agg(public.fx(k) ORDER BY public.fx(k)), '{}') FROM unnest(keys) AS k
 $$;
 
--- rows changed by one statement; -1 (and a diagnostic) when it fails
-CREATE FUNCTION pg_temp.changes(sql text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-    EXECUTE sql;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n;
-EXCEPTION WHEN OTHERS THEN
-    RAISE NOTICE 'statement failed: % (SQLSTATE %): %', SQLERRM, SQLSTATE, sql;
-    RETURN -1;
-END $$;
+\ir helpers.psql
 
 -- exactly the rows of tbl the current principal reads, by fx keys
 CREATE FUNCTION pg_temp.reads(who text, tbl text, keys text[]) RETURNS text LANGUAGE sql AS $$
@@ -213,8 +203,6 @@ BEGIN
     RETURN NEXT is(pg_temp.changes(del), 1::bigint, format('%s: DELETE of its new %s row removes it', who, tbl));
 END $$;
 
--- the ten tables as seen by the superuser; a refused write must leave it as is
-\ir fingerprint.psql
 
 SELECT pg_temp.fingerprint() AS fp \gset
 
