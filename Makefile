@@ -2,9 +2,10 @@
 EXTENSION  = introw_roles
 MODULE_big = introw_roles
 OBJS       = src/introw.o src/principal.o src/privileged.o src/visibility_epoch.o \
-             src/visibility_cache.o src/visibility.o src/default_role.o \
+             src/visibility_cache.o src/visibility.o src/policy_support.o \
+             src/default_role.o \
              src/http_client.o src/crm_worker.o src/crm_sync.o
-DATA       = sql/introw_roles--1.0.sql
+DATA       = sql/introw_roles--1.0.sql sql/introw_roles--1.0--1.1.sql
 SHLIB_LINK = -lcurl
 PG_CFLAGS  = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
 

@@ -7,6 +7,7 @@
  * visibility_epoch.c  version stamps of visibility data, read per snapshot
  * visibility_cache.c  per-backend cache of what the principal may see
  * visibility.c        SQL-callable visibility functions used by policies
+ * policy_support.c    read policies' membership tests and planner support
  * default_role.c      BEFORE INSERT/UPDATE trigger on partner_contacts
  *-------------------------------------------------------------------------
  */
@@ -98,9 +99,11 @@ extern bool LookupUser(int64 user_id, int64 *tenant_id, AccessKind *access, bool
 /* visibility_epoch.c */
 typedef struct SnapshotState
 {
-	uint64		count;			/* snapXactCompletionCount; 0 = unknown */
+	bool		usable;			/* MVCC, subtransactions not overflowed */
 	TransactionId xmin;
 	TransactionId xmax;
+	uint32		xcnt;			/* transactions in progress */
+	int32		subxcnt;
 	CommandId	curcid;
 	LocalTransactionId lxid;
 	SubTransactionId subxid;

@@ -15,7 +15,6 @@
 #include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(introw_visible_tab_ids);
-PG_FUNCTION_INFO_V1(introw_can_see_tab);
 PG_FUNCTION_INFO_V1(introw_contact_visible_tab_ids);
 PG_FUNCTION_INFO_V1(introw_visible_room_ids);
 PG_FUNCTION_INFO_V1(introw_readable_org_ids);
@@ -151,14 +150,6 @@ introw_can_see_object(PG_FUNCTION_ARGS)
 	if (SortedInt64ArrayContains(cache->collab_object_ids, object_id))
 		PG_RETURN_BOOL(true);
 	PG_RETURN_BOOL(has_org && SortedInt64ArrayContains(cache->object_org_ids, org_id));
-}
-
-Datum
-introw_can_see_tab(PG_FUNCTION_ARGS)
-{
-	const VisibilityCache *cache = GetVisibilityCache();
-
-	PG_RETURN_BOOL(SortedInt64ArrayContains(cache->tab_ids, PG_GETARG_INT64(0)));
 }
 
 /*

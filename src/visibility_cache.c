@@ -28,6 +28,7 @@
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/snapmgr.h"
 
 typedef struct DefaultRoleEntry
@@ -348,6 +349,23 @@ FillEmptyArrays(void)
 			*arrays[i] = construct_empty_array(INT8OID);
 }
 
+/*
+ * Plans are estimated for the principal that planned them (policy_support.c):
+ * when the kind of principal changes (a contact, a restricted contact, an
+ * admin, ...), the plans cached in this backend are made again.  Principals
+ * of one kind share plans; a statement never returns other rows for it.
+ */
+static void
+ForgetPlansOfOtherKinds(void)
+{
+	static int	planned_kind = -1;
+	int			kind = (int) cache.access * 2 + (cache.restricted ? 1 : 0);
+
+	if (planned_kind != -1 && planned_kind != kind)
+		ResetPlanCache();
+	planned_kind = kind;
+}
+
 static void
 RebuildVisibilityCache(Snapshot snap)
 {
@@ -388,6 +406,7 @@ RebuildVisibilityCache(Snapshot snap)
 	SnapshotStateOf(snap, &cache_checked);
 	cache_checked_invals = EpochInvalidations();
 	cache_built = true;
+	ForgetPlansOfOtherKinds();
 }
 
 /* Does the cache hold for the statement reading with snap? */

@@ -162,17 +162,26 @@ StatementSnapshot(void)
 }
 
 /*
- * Remember what a snapshot sees.  Two snapshots with the same transaction
- * completion count (non-zero), horizons, command id, and taken in the same
- * (sub)transaction see the same rows: PostgreSQL itself reuses snapshot
- * contents on exactly that condition.
+ * Remember what a snapshot sees.  Two MVCC snapshots taken in the same
+ * (sub)transaction, with the same command id, the same horizons and as
+ * many transactions in progress, see the same rows.  A snapshot's xmax is
+ * one past the latest completed transaction (on a standby too, where every
+ * id below it is already known to recovery), so a transaction that
+ * completed between two snapshots either moved xmax or was in progress
+ * for the first one; and no transaction id below xmax can start later.
+ * With the same xmax, the in-progress set can only shrink: the same count
+ * means the same set.  (PostgreSQL's own completion counter would say the
+ * same, but copies of a snapshot, active snapshots among them, reset it.)
+ * An overflowed subtransaction list is not counted: never equal then.
  */
 void
 SnapshotStateOf(Snapshot snap, SnapshotState *state)
 {
-	state->count = snap->snapXactCompletionCount;
+	state->usable = snap->snapshot_type == SNAPSHOT_MVCC && !snap->suboverflowed;
 	state->xmin = snap->xmin;
 	state->xmax = snap->xmax;
+	state->xcnt = snap->xcnt;
+	state->subxcnt = snap->subxcnt;
 	state->curcid = snap->curcid;
 	state->lxid = MyProc->lxid;
 	state->subxid = GetCurrentSubTransactionId();
@@ -181,8 +190,9 @@ SnapshotStateOf(Snapshot snap, SnapshotState *state)
 bool
 SnapshotStateEqual(const SnapshotState *a, const SnapshotState *b)
 {
-	return a->count != 0 && a->count == b->count &&
-		a->xmin == b->xmin && a->xmax == b->xmax && a->curcid == b->curcid &&
+	return a->usable && b->usable &&
+		a->xmin == b->xmin && a->xmax == b->xmax &&
+		a->xcnt == b->xcnt && a->subxcnt == b->subxcnt && a->curcid == b->curcid &&
 		a->lxid == b->lxid && a->subxid == b->subxid;
 }
 

@@ -1,0 +1,354 @@
+/*-------------------------------------------------------------------------
+ * policy_support.c
+ *		The read policies' membership tests and their planner support.
+ *
+ * A read policy arm such as "tab_id may be seen" is written as a call,
+ * introw.can_see_tab(tab_id), and not as tab_id = ANY (array): the planner
+ * hashes only constant arrays, so an array computed at run time is searched
+ * element by element for every row a filter looks at.  The calls here look
+ * a value up in a sorted copy of the principal's ids (binary search), and
+ * their support function, introw.policy_support, tells the planner two
+ * things:
+ *
+ *	 - an index condition exactly equivalent to the call (lossy = false):
+ *	   tab_id = ANY (introw.visible_tab_ids()), or for the whole-tenant arm
+ *	   object_id BETWEEN whole_tenant_from() AND whole_tenant_to(), so that
+ *	   every arm can still be served from an index, BitmapOr included;
+ *	 - a selectivity computed from the principal planning the statement
+ *	   (how many ids it holds), so that a contact's listing is planned as a
+ *	   contact's and an admin's as an admin's.  visibility_cache.c resets
+ *	   the plan cache when the kind of principal changes, so a plan made
+ *	   for one kind is not reused for another.
+ *
+ * Estimates never change what a statement returns: only the calls decide.
+ *-------------------------------------------------------------------------
+ */
+#include "introw.h"
+
+#include "access/stratnum.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_opfamily.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/supportnodes.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_func.h"
+#include "utils/lsyscache.h"
+#include "utils/selfuncs.h"
+
+PG_FUNCTION_INFO_V1(introw_policy_support);
+PG_FUNCTION_INFO_V1(introw_can_see_tab);
+PG_FUNCTION_INFO_V1(introw_reads_whole_tenant);
+PG_FUNCTION_INFO_V1(introw_reads_org_objects);
+PG_FUNCTION_INFO_V1(introw_collaborates_on);
+
+/* The membership tests the support function knows. */
+typedef enum PolicyTest
+{
+	TEST_UNKNOWN = 0,
+	TEST_TAB,					/* can_see_tab(tab_id) */
+	TEST_ORG_OBJECTS,			/* reads_org_objects(org_id) */
+	TEST_COLLABORATION,			/* collaborates_on(object_id) */
+	TEST_WHOLE_TENANT			/* reads_whole_tenant(id) */
+} PolicyTest;
+
+/* What one call site remembers between rows (fn_extra). */
+typedef struct MembershipMemo
+{
+	SnapshotState state;		/* the statement it was taken for */
+	uint64		generation;		/* principal generation */
+	Oid			outer_user;
+	bool		whole_tenant;
+	ArrayType  *ids;			/* sorted copy in fn_mcxt, or NULL */
+} MembershipMemo;
+
+static ArrayType *
+TestIds(const VisibilityCache *cache, PolicyTest test)
+{
+	switch (test)
+	{
+		case TEST_TAB:
+			return cache->tab_ids;
+		case TEST_ORG_OBJECTS:
+			return cache->object_org_ids;
+		case TEST_COLLABORATION:
+			return cache->collab_object_ids;
+		default:
+			return NULL;
+	}
+}
+
+static bool
+CacheReadsWholeTenant(const VisibilityCache *cache)
+{
+	return cache->access == ACCESS_ADMIN || cache->access == ACCESS_MEMBER;
+}
+
+/*
+ * The call site's memo, valid for the statement being run: the first row
+ * of a scan reads the cache (and validates it), the others reuse the copy
+ * for as long as the statement's snapshot and the principal are the same.
+ * A statement's snapshot does not change while it runs, so a scan judges
+ * every row by the rules in force when it started, as an initplan would.
+ */
+static MembershipMemo *
+Memo(FunctionCallInfo fcinfo, PolicyTest test)
+{
+	MembershipMemo *memo = (MembershipMemo *) fcinfo->flinfo->fn_extra;
+	SnapshotState now;
+	const VisibilityCache *cache;
+
+	SnapshotStateOf(StatementSnapshot(), &now);
+	if (memo != NULL && SnapshotStateEqual(&now, &memo->state) &&
+		memo->generation == PrincipalGeneration() &&
+		memo->outer_user == GetOuterUserId())
+		return memo;
+
+	if (memo == NULL)
+		memo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MembershipMemo));
+	else if (memo->ids != NULL)
+		pfree(memo->ids);
+	memo->ids = NULL;
+	fcinfo->flinfo->fn_extra = memo;
+
+	cache = GetVisibilityCache();
+	memo->whole_tenant = CacheReadsWholeTenant(cache);
+	if (TestIds(cache, test) != NULL)
+	{
+		ArrayType  *ids = TestIds(cache, test);
+
+		memo->ids = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(ids));
+		memcpy(memo->ids, ids, VARSIZE(ids));
+	}
+	/* after the cache call: building it may have taken a new snapshot */
+	SnapshotStateOf(StatementSnapshot(), &memo->state);
+	memo->generation = PrincipalGeneration();
+	memo->outer_user = GetOuterUserId();
+	return memo;
+}
+
+static Datum
+MembershipTest(FunctionCallInfo fcinfo, PolicyTest test)
+{
+	MembershipMemo *memo = Memo(fcinfo, test);
+
+	PG_RETURN_BOOL(SortedInt64ArrayContains(memo->ids, PG_GETARG_INT64(0)));
+}
+
+/* May the principal see this tab?  (introw.can_see_tab) */
+Datum
+introw_can_see_tab(PG_FUNCTION_ARGS)
+{
+	return MembershipTest(fcinfo, TEST_TAB);
+}
+
+/* Does the principal read the CRM objects of this organisation? */
+Datum
+introw_reads_org_objects(PG_FUNCTION_ARGS)
+{
+	return MembershipTest(fcinfo, TEST_ORG_OBJECTS);
+}
+
+/* Does the contact principal collaborate on this CRM object? */
+Datum
+introw_collaborates_on(PG_FUNCTION_ARGS)
+{
+	return MembershipTest(fcinfo, TEST_COLLABORATION);
+}
+
+/*
+ * Does the principal read every row of its tenant (admin, member)?  The
+ * argument is the row's id: it only lets the planner use the id's index
+ * (the range whole_tenant_from()..whole_tenant_to()).
+ */
+Datum
+introw_reads_whole_tenant(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(Memo(fcinfo, TEST_WHOLE_TENANT)->whole_tenant);
+}
+
+/* ------------------------------------------------------------------------
+ * Planner support
+ * ------------------------------------------------------------------------
+ */
+
+static PolicyTest
+TestOf(Oid funcid)
+{
+	char	   *name;
+	PolicyTest	test = TEST_UNKNOWN;
+
+	if (get_func_namespace(funcid) != IntrowNamespace())
+		return TEST_UNKNOWN;
+	name = get_func_name(funcid);
+	if (name == NULL)
+		return TEST_UNKNOWN;
+	if (strcmp(name, "can_see_tab") == 0)
+		test = TEST_TAB;
+	else if (strcmp(name, "reads_org_objects") == 0)
+		test = TEST_ORG_OBJECTS;
+	else if (strcmp(name, "collaborates_on") == 0)
+		test = TEST_COLLABORATION;
+	else if (strcmp(name, "reads_whole_tenant") == 0)
+		test = TEST_WHOLE_TENANT;
+	pfree(name);
+	return test;
+}
+
+/* A call of introw.<name>() (no arguments), for an index condition. */
+static Expr *
+IntrowCall(const char *name, Oid result_type)
+{
+	List	   *qualified = list_make2(makeString("introw"), makeString(pstrdup(name)));
+	Oid			funcid = LookupFuncName(qualified, 0, NULL, false);
+
+	return (Expr *) makeFuncExpr(funcid, result_type, NIL, InvalidOid, InvalidOid,
+								 COERCE_EXPLICIT_CALL);
+}
+
+static Expr *
+Comparison(Oid opfamily, int strategy, Node *key, Expr *value)
+{
+	Oid			opno = get_opfamily_member(opfamily, INT8OID, INT8OID, strategy);
+
+	if (!OidIsValid(opno))
+		return NULL;
+	return make_opclause(opno, BOOLOID, false, (Expr *) copyObject(key), value,
+						 InvalidOid, InvalidOid);
+}
+
+/*
+ * The index condition equivalent to a call: key = ANY (ids()) for the
+ * membership tests, key BETWEEN whole_tenant_from() AND whole_tenant_to()
+ * for the whole-tenant one.  Only for a btree column of bigint.
+ */
+static List *
+IndexCondition(SupportRequestIndexCondition *req, PolicyTest test)
+{
+	FuncExpr   *call = (FuncExpr *) req->node;
+	Node	   *key;
+	ScalarArrayOpExpr *saop;
+	Oid			eq;
+
+	if (!IsA(call, FuncExpr) || list_length(call->args) != 1 || req->indexarg != 0 ||
+		req->index->relam != BTREE_AM_OID)
+		return NIL;
+	key = linitial(call->args);
+	if (exprType(key) != INT8OID)
+		return NIL;
+
+	if (test == TEST_WHOLE_TENANT)
+	{
+		Expr	   *from = Comparison(req->opfamily, BTGreaterEqualStrategyNumber, key,
+									  IntrowCall("whole_tenant_from", INT8OID));
+		Expr	   *to = Comparison(req->opfamily, BTLessEqualStrategyNumber, key,
+									IntrowCall("whole_tenant_to", INT8OID));
+
+		if (from == NULL || to == NULL)
+			return NIL;
+		req->lossy = false;
+		return list_make2(from, to);
+	}
+
+	eq = get_opfamily_member(req->opfamily, INT8OID, INT8OID, BTEqualStrategyNumber);
+	if (!OidIsValid(eq))
+		return NIL;
+	saop = makeNode(ScalarArrayOpExpr);
+	saop->opno = eq;
+	saop->opfuncid = get_opcode(eq);
+	saop->hashfuncid = InvalidOid;
+	saop->negfuncid = InvalidOid;
+	saop->useOr = true;
+	saop->inputcollid = InvalidOid;
+	saop->args = list_make2(copyObject(key),
+							IntrowCall(test == TEST_TAB ? "visible_tab_ids" :
+									   test == TEST_ORG_OBJECTS ? "object_org_ids" :
+									   "collab_object_ids", INT8ARRAYOID));
+	saop->location = -1;
+	req->lossy = false;
+	return list_make1(saop);
+}
+
+/* Arrays up to this size are estimated value by value (MCVs included). */
+#define EXACT_ESTIMATE_LIMIT 100
+
+/*
+ * The fraction of rows whose key is one of ids: value by value for a short
+ * array, else the number of ids over the column's distinct values.
+ */
+static Selectivity
+ArraySelectivity(SupportRequestSelectivity *req, Node *key, ArrayType *ids)
+{
+	int			n = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids));
+	VariableStatData vardata;
+	bool		isdefault;
+	double		ndistinct;
+
+	if (n == 0)
+		return 0.0;
+	if (n <= EXACT_ESTIMATE_LIMIT)
+	{
+		ScalarArrayOpExpr *saop = makeNode(ScalarArrayOpExpr);
+		Oid			eq = get_opfamily_member(INTEGER_BTREE_FAM_OID, INT8OID, INT8OID,
+											 BTEqualStrategyNumber);
+
+		saop->opno = eq;
+		saop->opfuncid = get_opcode(eq);
+		saop->useOr = true;
+		saop->inputcollid = InvalidOid;
+		saop->args = list_make2(key, makeConst(INT8ARRAYOID, -1, InvalidOid, -1,
+											   PointerGetDatum(ids), false, false));
+		saop->location = -1;
+		return scalararraysel(req->root, saop, req->is_join, req->varRelid,
+							  req->jointype, req->sjinfo);
+	}
+	examine_variable(req->root, key, req->varRelid, &vardata);
+	ndistinct = get_variable_numdistinct(&vardata, &isdefault);
+	ReleaseVariableStats(vardata);
+	return Min(1.0, n / Max(ndistinct, 1.0));
+}
+
+static Selectivity
+TestSelectivity(SupportRequestSelectivity *req, PolicyTest test)
+{
+	const VisibilityCache *cache = GetVisibilityCache();
+	ArrayType  *ids;
+
+	if (test == TEST_WHOLE_TENANT)
+		return CacheReadsWholeTenant(cache) ? 1.0 : 0.0;
+	ids = TestIds(cache, test);
+	if (ids == NULL || list_length(req->args) != 1)
+		return 0.0;
+	return ArraySelectivity(req, (Node *) linitial(req->args), ids);
+}
+
+Datum
+introw_policy_support(PG_FUNCTION_ARGS)
+{
+	Node	   *raw = (Node *) PG_GETARG_POINTER(0);
+
+	if (IsA(raw, SupportRequestIndexCondition))
+	{
+		SupportRequestIndexCondition *req = (SupportRequestIndexCondition *) raw;
+		PolicyTest	test = TestOf(req->funcid);
+
+		if (test != TEST_UNKNOWN)
+			PG_RETURN_POINTER(IndexCondition(req, test));
+	}
+	else if (IsA(raw, SupportRequestSelectivity))
+	{
+		SupportRequestSelectivity *req = (SupportRequestSelectivity *) raw;
+		PolicyTest	test = TestOf(req->funcid);
+
+		if (test != TEST_UNKNOWN)
+		{
+			req->selectivity = TestSelectivity(req, test);
+			CLAMP_PROBABILITY(req->selectivity);
+			PG_RETURN_POINTER(req);
+		}
+	}
+	PG_RETURN_POINTER(NULL);
+}
