@@ -1,7 +1,7 @@
 # introw_roles -- PGXS build
 EXTENSION  = introw_roles
 MODULE_big = introw_roles
-OBJS       = src/introw.o src/principal.o src/privileged.o src/visibility_epoch.o \
+OBJS       = src/introw.o src/principal.o src/parallel.o src/privileged.o src/visibility_epoch.o \
              src/visibility_cache.o src/visibility.o src/policy_support.o \
              src/default_role.o \
              src/http_client.o src/crm_worker.o src/crm_sync.o
@@ -9,7 +9,7 @@ DATA       = sql/introw_roles--1.0.sql sql/introw_roles--1.0--1.1.sql
 SHLIB_LINK = -lcurl
 PG_CFLAGS  = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
 
-REGRESS      = setup principal visibility default_role crm crm_sync reinstall
+REGRESS      = setup principal visibility default_role crm crm_sync plans upgrade reinstall
 REGRESS_OPTS = --inputdir=. --outputdir=results_regress
 TAP_TESTS    = 1
 PROVE_TESTS  = test/tap/*.pl

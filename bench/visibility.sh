@@ -6,7 +6,10 @@
 # 5,100 tabs, 105,000 items, 500,000 CRM objects, 1,000,000 collaborator
 # rows; SCALE=10 ten times that).  Prints a table: microseconds per query
 # (median of ROUNDS rounds of N queries each -- fewer for the slow cases),
-# the ratio, identical rows.
+# the ratio and whether the rows are identical; beside them the same
+# queries under plain-SQL policies tuned as the usual guides teach
+# (bench/plain.sql).  Then the default-role trigger on a bulk insert, and
+# pgbench TPS at 1 and 8 clients.
 #
 # Same set-up as test/run; its own throwaway cluster on INTROW_PORT (54332).
 set -euo pipefail
@@ -39,9 +42,10 @@ psql_pg -q -d introw_bench <<SQL
 CREATE ROLE bench_app LOGIN;
 SELECT introw.grant_application('bench_app');
 \i bench/visibility.sql
+\i bench/plain.sql
 SQL
 
-psql_pg -q -d introw_bench -v n="$N" -v rounds="$ROUNDS" <<'SQL'
+PGOPTIONS="-c bench.scale=$SCALE" psql_pg -q -d introw_bench -v n="$N" -v rounds="$ROUNDS" <<'SQL'
 -- contact 3: Sales Rep of organisation 1; contact 1: collaboration restricted
 SELECT array_agg(t.tab_id ORDER BY t.tab_id)::text AS tabs FROM introw.tabs t
 JOIN introw.rooms r ON r.tenant_id = t.tenant_id AND r.room_id = t.room_id
@@ -54,66 +58,147 @@ SELECT coalesce(array_agg(object_id ORDER BY object_id), '{}')::text AS objs1
 FROM introw.collaborators WHERE tenant_id = 1 AND contact_id = 1 \gset
 SELECT array_agg(org_id)::text AS all_orgs FROM introw.partner_organizations \gset
 
+-- the hand-written loops, the visible ids written in
+SELECT bench.define('items_hand', format($$SELECT md5(string_agg(item_id::text, ',')) INTO x FROM (
+    SELECT item_id FROM introw.content_items WHERE tenant_id = 1 AND tab_id = ANY (%L::bigint[])
+    ORDER BY created_at DESC LIMIT 50) q$$, :'tabs'));
+SELECT bench.define('tabs_hand', format($$SELECT md5(string_agg(tab_id::text, ',' ORDER BY tab_id)) INTO x
+    FROM introw.tabs WHERE tenant_id = 1 AND tab_id = ANY (%L::bigint[])$$, :'tabs'));
+SELECT bench.define('deals_hand_3', format($$SELECT md5(string_agg(object_id::text, ',')) INTO x FROM (
+    SELECT object_id FROM (
+        (SELECT object_id, created_at FROM introw.crm_objects
+         WHERE tenant_id = 1 AND org_id = 1 AND object_type = 'deal' ORDER BY created_at DESC LIMIT 50)
+        UNION
+        (SELECT object_id, created_at FROM introw.crm_objects
+         WHERE tenant_id = 1 AND object_id = ANY (%L::bigint[]) AND object_type = 'deal')) u
+    ORDER BY created_at DESC LIMIT 50) q$$, :'objs3'));
+SELECT bench.define('deals_hand_1', format($$SELECT md5(string_agg(object_id::text, ',')) INTO x FROM (
+    SELECT object_id FROM introw.crm_objects
+    WHERE tenant_id = 1 AND object_id = ANY (%L::bigint[]) AND object_type = 'deal'
+    ORDER BY created_at DESC LIMIT 50) q$$, :'objs1'));
+SELECT bench.define('pipeline_hand_3', format($$SELECT count(*), sum(amount) INTO c, s FROM introw.crm_objects
+    WHERE tenant_id = 1 AND object_type = 'deal' AND (org_id = 1 OR object_id = ANY (%L::bigint[]))$$, :'objs3'));
+SELECT bench.define('pipeline_hand_admin', $$SELECT count(*), sum(amount) INTO c, s FROM introw.crm_objects
+    WHERE tenant_id = 1 AND object_type = 'deal'$$);
+SELECT bench.define('pipeline_hand_crm', format($$SELECT count(*), sum(amount) INTO c, s FROM introw.crm_objects
+    WHERE tenant_id = 1 AND object_type = 'deal' AND org_id = ANY (%L::bigint[])$$, :'all_orgs'));
+SELECT bench.define('can_see_hand', format($$b := EXISTS (SELECT 1 FROM introw.crm_objects o
+    WHERE o.object_id = 1 + (i * 7919) %% 500000 AND o.tenant_id = 1
+      AND (o.org_id = 1 OR o.object_id = ANY (%L::bigint[])))$$, :'objs3'));
+
+\set c3 '$$SELECT set_config(''plain.contact_id'', ''3'', false), set_config(''plain.user_id'', '''', false)$$'
+\set c1 '$$SELECT set_config(''plain.contact_id'', ''1'', false), set_config(''plain.user_id'', '''', false)$$'
+\set u1 '$$SELECT set_config(''plain.contact_id'', '''', false), set_config(''plain.user_id'', ''1'', false)$$'
+\set u2 '$$SELECT set_config(''plain.contact_id'', '''', false), set_config(''plain.user_id'', ''2'', false)$$'
+\set items 'SELECT md5(string_agg(item_id::text, '','')) FROM (SELECT item_id FROM content_items ORDER BY created_at DESC LIMIT 50) s'
+\set tabs_q 'SELECT md5(string_agg(tab_id::text, '','' ORDER BY tab_id)) FROM tabs'
+\set deals 'SELECT md5(string_agg(object_id::text, '','')) FROM (SELECT object_id FROM deals ORDER BY created_at DESC LIMIT 50) s'
+\set pipeline 'SELECT count(*) || '' '' || sum(amount) FROM deals'
+
 SET ROLE bench_app;
 SELECT introw.set_contact(3) \gset
 RESET ROLE;
-SELECT bench.measure('contact: newest 50 items', format('bench.items_rls(%s)', :n),
-    format('bench.items_hand(%s, %L)', :n, :'tabs'),
-    'SELECT md5(string_agg(item_id::text, '','')) FROM (SELECT item_id FROM introw.content_items ORDER BY created_at DESC LIMIT 50) s',
-    format('SELECT md5(string_agg(item_id::text, '','')) FROM (SELECT item_id FROM introw.content_items WHERE tenant_id = 1 AND tab_id = ANY (%L) ORDER BY created_at DESC LIMIT 50) s', :'tabs'),
-    :rounds);
-SELECT bench.measure('contact: its tabs', format('bench.tabs_rls(%s)', :n),
-    format('bench.tabs_hand(%s, %L)', :n, :'tabs'),
-    'SELECT md5(string_agg(tab_id::text, '','' ORDER BY tab_id)) FROM introw.tabs',
-    format('SELECT md5(string_agg(tab_id::text, '','' ORDER BY tab_id)) FROM introw.tabs WHERE tenant_id = 1 AND tab_id = ANY (%L)', :'tabs'),
-    :rounds);
-SELECT bench.measure('contact: newest 50 deals', format('bench.deals_rls(%s)', greatest(:n / 20, 3)),
-    format('bench.deals_hand(%s, %L, %L)', greatest(:n / 20, 3), '{1}', :'objs3'),
-    'SELECT md5(string_agg(object_id::text, '','')) FROM (SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 50) s',
-    format('SELECT md5(string_agg(object_id::text, '','')) FROM (SELECT object_id FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal'' AND (org_id = 1 OR object_id = ANY (%L)) ORDER BY created_at DESC LIMIT 50) s', :'objs3'),
-    :rounds);
-SELECT bench.measure('contact: pipeline count, sum', format('bench.pipeline_rls(%s)', greatest(:n / 20, 3)),
-    format('bench.pipeline_hand(%s, false, %L, %L)', greatest(:n / 20, 3), '{1}', :'objs3'),
-    'SELECT count(*) || '' '' || sum(amount) FROM introw.deals',
-    format('SELECT count(*) || '' '' || sum(amount) FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal'' AND (org_id = 1 OR object_id = ANY (%L))', :'objs3'),
-    :rounds);
-SELECT bench.measure('contact: can_see_object', format('bench.can_see_rls(%s)', :n * 10),
-    format('bench.can_see_hand(%s, 1, %L)', :n * 10, :'objs3'),
+SELECT bench.measure('contact: newest 50 items', format('bench.items_rls(%s)', :n), format('bench.items_hand(%s)', :n),
+    :'items', format('SELECT md5(string_agg(item_id::text, '','')) FROM (SELECT item_id FROM introw.content_items WHERE tenant_id = 1 AND tab_id = ANY (%L) ORDER BY created_at DESC LIMIT 50) s', :'tabs'),
+    :rounds, :c3);
+SELECT bench.measure('contact: its tabs', format('bench.tabs_rls(%s)', :n), format('bench.tabs_hand(%s)', :n),
+    :'tabs_q', format('SELECT md5(string_agg(tab_id::text, '','' ORDER BY tab_id)) FROM introw.tabs WHERE tenant_id = 1 AND tab_id = ANY (%L)', :'tabs'),
+    :rounds, :c3);
+SELECT bench.measure('contact: newest 50 deals', format('bench.deals_rls(%s)', :n), format('bench.deals_hand_3(%s)', :n),
+    :'deals', format('SELECT md5(string_agg(object_id::text, '','')) FROM (SELECT object_id FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal'' AND (org_id = 1 OR object_id = ANY (%L)) ORDER BY created_at DESC LIMIT 50) s', :'objs3'),
+    :rounds, :c3);
+SELECT bench.measure('contact: pipeline count, sum', format('bench.pipeline_rls(%s)', :n), format('bench.pipeline_hand_3(%s)', :n),
+    :'pipeline', format('SELECT count(*) || '' '' || sum(amount) FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal'' AND (org_id = 1 OR object_id = ANY (%L))', :'objs3'),
+    :rounds, :c3);
+SELECT bench.measure('contact: can_see_object', format('bench.can_see_rls(%s)', :n * 10), format('bench.can_see_hand(%s)', :n * 10),
     'SELECT count(*) FROM generate_series(1, 2000) i WHERE introw.can_see_object(1 + (i * 7919) % 500000)',
     format('SELECT count(*) FROM generate_series(1, 2000) i WHERE EXISTS (SELECT 1 FROM introw.crm_objects o WHERE o.object_id = 1 + (i * 7919) %% 500000 AND o.tenant_id = 1 AND (o.org_id = 1 OR o.object_id = ANY (%L)))', :'objs3'),
-    :rounds);
+    :rounds, :c3, format('bench.can_see_plain(%s)', :n * 10));
 
 SET ROLE bench_app;
 SELECT introw.set_contact(1) \gset
 RESET ROLE;
-SELECT bench.measure('restricted contact: newest 50 deals', format('bench.deals_rls(%s)', 3),
-    format('bench.deals_hand(%s, %L, %L)', 3, '{}', :'objs1'),
-    'SELECT md5(string_agg(object_id::text, '','')) FROM (SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 50) s',
-    format('SELECT md5(string_agg(object_id::text, '','')) FROM (SELECT object_id FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal'' AND object_id = ANY (%L) ORDER BY created_at DESC LIMIT 50) s', :'objs1'),
-    :rounds);
+SELECT bench.measure('restricted contact: newest 50 deals', format('bench.deals_rls(%s)', :n), format('bench.deals_hand_1(%s)', :n),
+    :'deals', format('SELECT md5(string_agg(object_id::text, '','')) FROM (SELECT object_id FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal'' AND object_id = ANY (%L) ORDER BY created_at DESC LIMIT 50) s', :'objs1'),
+    :rounds, :c1);
 
 SET ROLE bench_app;
 SELECT introw.set_user(1) \gset
 RESET ROLE;
-SELECT bench.measure('admin: pipeline count, sum', format('bench.pipeline_rls(%s)', greatest(:n / 20, 3)),
-    format('bench.pipeline_hand(%s, true, %L, %L)', greatest(:n / 20, 3), '{}', '{}'),
-    'SELECT count(*) || '' '' || sum(amount) FROM introw.deals',
-    'SELECT count(*) || '' '' || sum(amount) FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal''',
-    :rounds);
+SELECT bench.measure('admin: pipeline count, sum', format('bench.pipeline_rls(%s)', greatest(:n / 20, 3)), format('bench.pipeline_hand_admin(%s)', greatest(:n / 20, 3)),
+    :'pipeline', 'SELECT count(*) || '' '' || sum(amount) FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal''',
+    :rounds, :u1);
 SET ROLE bench_app;
 SELECT introw.set_user(2) \gset
 RESET ROLE;
-SELECT bench.measure('crm_user: pipeline count, sum', format('bench.pipeline_rls(%s)', greatest(:n / 20, 3)),
-    format('bench.pipeline_hand(%s, false, %L, %L)', greatest(:n / 20, 3), :'all_orgs', '{}'),
-    'SELECT count(*) || '' '' || sum(amount) FROM introw.deals',
-    format('SELECT count(*) || '' '' || sum(amount) FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal'' AND org_id = ANY (%L)', :'all_orgs'),
-    :rounds);
+SELECT bench.measure('crm_user: pipeline count, sum', format('bench.pipeline_rls(%s)', greatest(:n / 20, 3)), format('bench.pipeline_hand_crm(%s)', greatest(:n / 20, 3)),
+    :'pipeline', format('SELECT count(*) || '' '' || sum(amount) FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal'' AND org_id = ANY (%L)', :'all_orgs'),
+    :rounds, :u2);
 SELECT bench.measure('principal switch, then tabs', format('bench.switch_rls(%s)', greatest(:n / 4, 3)),
-    format('bench.switch_hand(%s)', greatest(:n / 4, 3)), 'SELECT 1', 'SELECT 1', :rounds);
+    format('bench.switch_hand(%s)', greatest(:n / 4, 3)), 'SELECT 1', 'SELECT 1', :rounds,
+    :c3, format('bench.switch_plain(%s)', greatest(:n / 4, 3)));
 
+-- bulk insert of 100,000 contacts (times SCALE): the default-role trigger against none
+DO $$
+DECLARE a float8[] := '{}'; b float8[] := '{}'; n int := 100000 * current_setting('bench.scale')::int;
+BEGIN
+    PERFORM bench.bulk_insert(1000, true);
+    FOR r IN 1..3 LOOP
+        a := a || bench.bulk_insert(n, true);
+        b := b || bench.bulk_insert(n, false);
+    END LOOP;
+    INSERT INTO bench.results
+    SELECT format('bulk insert %s contacts (ms): trigger / none', n), ra, hb, NULL, ra / hb, true
+    FROM (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(a) v) p(ra),
+         (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(b) v) q(hb);
+END $$;
+SQL
+
+# pgbench: a page of the portal per transaction (set the contact, its newest
+# items, its tabs, its pipeline), a random contact of 1,000 each time; RLS as
+# bench_app against the hand-written queries with the contact's ids looked up
+# from a precomputed table (as an application's own cache would hold them).
+psql_pg -q -d introw_bench <<'SQL'
+CREATE TABLE bench.precomputed AS
+SELECT c.contact_id, introw.contact_visible_tab_ids(c.contact_id)::text AS tabs, c.org_id,
+       (SELECT coalesce(array_agg(x.object_id), '{}') FROM introw.collaborators x
+        WHERE x.tenant_id = 1 AND x.contact_id = c.contact_id)::text AS objs
+FROM introw.partner_contacts c WHERE c.contact_id % 20 = 3 AND c.contact_id <= 20000;
+ALTER TABLE bench.precomputed ADD PRIMARY KEY (contact_id);
+SQL
+BENCH_DIR=$INTROW_WORK/pgbench
+as_root mkdir -p "$BENCH_DIR"
+as_root tee "$BENCH_DIR/rls.sql" >/dev/null <<'PGB'
+\set c 3 + 20 * random(0, 999)
+SELECT introw.set_contact(:c);
+SELECT item_id FROM introw.content_items ORDER BY created_at DESC LIMIT 50;
+SELECT tab_id, name FROM introw.tabs ORDER BY position, tab_id;
+SELECT count(*), sum(amount) FROM introw.deals;
+PGB
+as_root tee "$BENCH_DIR/hand.sql" >/dev/null <<'PGB'
+\set c 3 + 20 * random(0, 999)
+SELECT tabs, org_id, objs FROM bench.precomputed WHERE contact_id = :c \gset
+SELECT item_id FROM introw.content_items WHERE tenant_id = 1 AND tab_id = ANY (:tabs::bigint[]) ORDER BY created_at DESC LIMIT 50;
+SELECT tab_id, name FROM introw.tabs WHERE tenant_id = 1 AND tab_id = ANY (:tabs::bigint[]) ORDER BY position, tab_id;
+SELECT count(*), sum(amount) FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = 'deal' AND (org_id = :org_id OR object_id = ANY (:objs::bigint[]));
+PGB
+tps() {  # role clients script
+    $PGBIN/pgbench -n -M prepared -T "${PGBENCH_SECONDS:-10}" -c "$2" -j "$2" -U "$1" \
+        -f "$BENCH_DIR/$3" introw_bench 2>&1 | awk '/^tps/ {print $3}'
+}
+for clients in 1 8; do
+    rls=$(tps bench_app $clients rls.sql)
+    hand=$(tps postgres $clients hand.sql)
+    psql_pg -q -d introw_bench -c "INSERT INTO bench.results VALUES
+        ('pgbench TPS, $clients client(s): RLS / hand', $rls, $hand, NULL, $rls / $hand, NULL)"
+done
+
+psql_pg -q -d introw_bench <<'SQL'
 \echo
-SELECT case_name AS "query", round(rls_us::numeric, 1) AS "RLS µs", round(hand_us::numeric, 1) AS "hand-written µs",
-       round(ratio::numeric, 2) AS "ratio", same_rows AS "same rows"
+SELECT case_name AS "case", round(rls_us::numeric, 1) AS "RLS", round(hand_us::numeric, 1) AS "hand-written",
+       round(ratio::numeric, 2) AS "RLS / hand", round(plain_us::numeric, 1) AS "plain-SQL policies",
+       round((plain_us / rls_us)::numeric, 1) AS "plain / RLS", same_rows AS "same rows"
 FROM bench.results;
 SQL
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%d); SCALE=$SCALE N=$N ROUNDS=$ROUNDS"
+echo "µs per query unless stated; $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB," \
+     "PostgreSQL $($PGBIN/postgres -V | awk '{print $3}'); $(date -u +%Y-%m-%d); SCALE=$SCALE N=$N ROUNDS=$ROUNDS"

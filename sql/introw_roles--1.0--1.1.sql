@@ -42,3 +42,19 @@ ALTER POLICY read ON introw.crm_objects
                 OR introw.reads_org_objects(org_id)
                 OR introw.collaborates_on(object_id)
                 OR submitted_by_contact_id = (SELECT introw.current_contact_id())));
+
+-- ---------------------------------------------------------------------------
+-- The visibility functions are PARALLEL SAFE: parallel workers receive the
+-- leader's principal (src/parallel.c) and build their own cache.
+-- ---------------------------------------------------------------------------
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid FROM pg_proc p
+             WHERE p.pronamespace = 'introw'::regnamespace AND p.proparallel = 'r'
+               AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s PARALLEL SAFE', f);
+    END LOOP;
+END $$;

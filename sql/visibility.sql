@@ -118,7 +118,7 @@ SELECT introw.set_contact(fx('se'));
 SELECT name FROM introw.tabs WHERE pg_temp.peek(name) ORDER BY tab_id;
 SELECT title FROM introw.content_items WHERE pg_temp.peek(title) ORDER BY item_id;
 
--- the plan: one statement-level evaluation of each visibility function
+-- the plan: the policy's membership call (src/policy_support.c) as a filter
 EXPLAIN (COSTS OFF) SELECT * FROM introw.tabs;
 EXPLAIN (COSTS OFF) SELECT * FROM introw.content_items WHERE tab_id = 1;
 

@@ -4,8 +4,8 @@
  *
  * Loaded on first use of any of the extension's C functions (or at start
  * when listed in shared_preload_libraries).  Registers, once per backend,
- * the transaction callbacks and utility hook of the principal and the
- * relcache callback of the visibility stamps, defines the CRM sync
+ * the transaction callbacks and utility hook of the principal, the
+ * executor hook that hands it to parallel workers, and the relcache callback of the visibility stamps, defines the CRM sync
  * settings and reserves the "introw." GUC prefix; when preloaded, registers
  * the CRM sync launcher (crm_worker.c).
  *-------------------------------------------------------------------------
@@ -26,9 +26,11 @@ _PG_init(void)
 	if (IsBinaryUpgrade)
 		return;
 	CrmDefineSettings();
+	ParallelDefineSetting();
 	MarkGUCPrefixReserved("introw");
 	PrincipalRegisterCallbacks();
 	PrincipalInstallHooks();
+	ParallelInstallHooks();
 	EpochRegisterCallbacks();
 	CrmRegisterCallbacks();
 	if (process_shared_preload_libraries_in_progress)

@@ -3,6 +3,7 @@
  *		Declarations shared by the C files of introw_roles.
  *
  * principal.c         who is asking (backend memory, transactional)
+ * parallel.c          the principal in parallel workers
  * privileged.c        catalog-style lookups that bypass row-level security
  * visibility_epoch.c  version stamps of visibility data, read per snapshot
  * visibility_cache.c  per-backend cache of what the principal may see
@@ -52,6 +53,11 @@ extern const Principal *CurrentPrincipal(void);
 extern uint64 PrincipalGeneration(void);
 extern void PrincipalRegisterCallbacks(void);
 extern void PrincipalInstallHooks(void);
+extern void InstallWorkerPrincipal(PrincipalKind kind, int64 tenant_id, int64 id, Oid outer_user);
+
+/* parallel.c */
+extern void ParallelDefineSetting(void);
+extern void ParallelInstallHooks(void);
 
 /* privileged.c */
 typedef struct PrivilegedState

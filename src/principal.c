@@ -110,6 +110,23 @@ SetPrincipal(PrincipalKind kind, int64 tenant_id, int64 id, bool is_local)
 	principal_generation++;
 }
 
+/*
+ * A parallel worker takes over its leader's principal (parallel.c); it
+ * has no transaction of its own to roll back.
+ */
+void
+InstallWorkerPrincipal(PrincipalKind kind, int64 tenant_id, int64 id, Oid outer_user)
+{
+	ForgetSaved();
+	memset(&current_principal, 0, sizeof(Principal));
+	current_principal.kind = kind;
+	current_principal.tenant_id = tenant_id;
+	current_principal.id = id;
+	current_principal.outer_user = outer_user;
+	session_principal = current_principal;
+	principal_generation++;
+}
+
 /* No principal, now and after any rollback of this transaction. */
 static void
 ClearPrincipalCompletely(void)

@@ -1,0 +1,148 @@
+-- Plan shapes (the performance issue): every listing is served from
+-- indexes -- Index Cond, BitmapOr -- never a sequential scan of a large
+-- table for a contact; an admin's whole-tenant aggregate may scan.  Then
+-- the same statements in parallel workers return the same rows.
+--
+-- Its own database and one tenant of moderate size: 300 organisations,
+-- 6,000 contacts, 1,600 tabs, 30,000 items, 30,000 CRM objects (80 %
+-- deals), 60,000 collaborator rows.  Tables of at most 30,000 rows are
+-- analysed in full, so the statistics, and the plans, are the same on
+-- every run.
+CREATE DATABASE introw_plans;
+\c introw_plans
+SET client_min_messages = warning;
+CREATE EXTENSION introw_roles;
+RESET client_min_messages;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_introw_plans') THEN
+        CREATE ROLE regress_introw_plans NOLOGIN NOBYPASSRLS;
+    END IF;
+END $$;
+SELECT introw.grant_application('regress_introw_plans');
+
+SET session_replication_role = replica;
+INSERT INTO introw.tenants (tenant_id, name) OVERRIDING SYSTEM VALUE VALUES (1, 'Plans');
+INSERT INTO introw.partner_roles (tenant_id, role_id, name, crm_value, preconfigured, is_default, collaboration_restricted)
+OVERRIDING SYSTEM VALUE VALUES
+    (1, 1, 'Sales Rep', 'Sales Rep', true, true, false),
+    (1, 2, 'Solutions Engineer', 'Solutions Engineer', true, false, false),
+    (1, 3, 'Partner Manager', 'Partner Manager', true, false, false),
+    (1, 4, 'Restricted', 'Restricted', false, false, true);
+INSERT INTO introw.internal_users (tenant_id, user_id, email, full_name, user_role, hubspot_user_id)
+OVERRIDING SYSTEM VALUE VALUES
+    (1, 1, 'admin@plans.test', 'Admin', 'admin', NULL),
+    (1, 2, 'crm@plans.test', 'CRM', 'crm_user', 'hs-1');
+INSERT INTO introw.partner_organizations (tenant_id, org_id, name) OVERRIDING SYSTEM VALUE
+SELECT 1, o, 'Org ' || o FROM generate_series(1, 300) o;
+-- contact 20k+1 of each organisation is restricted
+INSERT INTO introw.partner_contacts (tenant_id, contact_id, org_id, email, role_id, role_source)
+OVERRIDING SYSTEM VALUE
+SELECT 1, c, 1 + (c - 1) / 20, 'c' || c || '@plans.test',
+       CASE (c - 1) % 20 WHEN 0 THEN 4 ELSE 1 + (c % 3) END, 'explicit'
+FROM generate_series(1, 6000) c;
+INSERT INTO introw.rooms (tenant_id, room_id, org_id, name) OVERRIDING SYSTEM VALUE
+SELECT 1, r, CASE WHEN r = 1 THEN NULL ELSE r - 1 END, 'Room ' || r FROM generate_series(1, 301) r;
+INSERT INTO introw.tabs (tenant_id, tab_id, room_id, name, position) OVERRIDING SYSTEM VALUE
+SELECT 1, t, CASE WHEN t <= 100 THEN 1 ELSE 2 + (t - 101) / 5 END, 'Tab ' || t, t % 7
+FROM generate_series(1, 1600) t;
+INSERT INTO introw.tab_roles (tenant_id, tab_id, role_id)
+SELECT 1, t, 1 + t % 3 FROM generate_series(1, 1600) t WHERE t % 3 = 0;
+INSERT INTO introw.content_items (tenant_id, item_id, tab_id, kind, title, created_at) OVERRIDING SYSTEM VALUE
+SELECT 1, i, 1 + (i * 7919) % 1600, 'file', 'Item ' || i, timestamptz '2026-01-01' + i * interval '1 minute'
+FROM generate_series(1, 30000) i;
+INSERT INTO introw.crm_objects (tenant_id, object_id, object_type, org_id, submitted_by_contact_id, name, amount, created_at)
+OVERRIDING SYSTEM VALUE
+SELECT 1, x, CASE WHEN x % 5 = 0 THEN 'lead' ELSE 'deal' END, 1 + (x - 1) % 300,
+       20 * ((x - 1) % 300) + 1 + (x / 300) % 20, 'Deal ' || x, (x % 1000) * 100,
+       timestamptz '2026-01-01' + x * interval '10 seconds'
+FROM generate_series(1, 30000) x;
+INSERT INTO introw.collaborators (tenant_id, object_id, contact_id)
+SELECT 1, x, 20 * ((x - 1) % 300) + 1 + (x / 300) % 20 FROM generate_series(1, 30000) x
+UNION ALL
+SELECT 1, x, 20 * ((x - 1) % 300) + 1 + (x / 300 + 7) % 20 FROM generate_series(1, 30000) x;
+RESET session_replication_role;
+ANALYZE;
+
+SET ROLE regress_introw_plans;
+-- contact 3: Sales Rep of organisation 1
+SELECT introw.set_contact(3);
+EXPLAIN (COSTS OFF) SELECT item_id FROM introw.content_items ORDER BY created_at DESC LIMIT 50;
+EXPLAIN (COSTS OFF) SELECT tab_id FROM introw.tabs ORDER BY tab_id;
+EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 50;
+EXPLAIN (COSTS OFF) SELECT count(*), sum(amount) FROM introw.deals;
+-- contact 1: collaboration restricted
+SELECT introw.set_contact(1);
+EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 50;
+-- the admin: the newest deals straight from the index; the whole pipeline
+SELECT introw.set_user(1);
+EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 50;
+EXPLAIN (COSTS OFF) SELECT count(*), sum(amount) FROM introw.deals;
+-- the CRM user: every partner organisation
+SELECT introw.set_user(2);
+EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 50;
+
+-- A plan made for one kind of principal is not reused for another: the
+-- same prepared statement, planned for the admin, then for a contact.
+PREPARE newest AS SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 50;
+SELECT introw.set_user(1);
+EXPLAIN (COSTS OFF) EXECUTE newest;
+SELECT introw.set_contact(1);
+EXPLAIN (COSTS OFF) EXECUTE newest;
+CREATE TEMP TABLE newest_rows AS EXECUTE newest;
+SELECT count(*) AS restricted_newest FROM newest_rows;
+DEALLOCATE newest;
+
+-- Parallel workers receive the principal: the same counts with every
+-- statement run in a worker (force_parallel_mode) as in the leader.
+CREATE TEMP TABLE counts (who text, what text, leader bigint, worker bigint);
+CREATE FUNCTION pg_temp.count_all(who text, in_worker boolean) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE n bigint[];
+BEGIN
+    PERFORM set_config('force_parallel_mode', CASE WHEN in_worker THEN 'on' ELSE 'off' END, true);
+    -- EXECUTE: planned afresh, under the force_parallel_mode just set
+    EXECUTE 'SELECT ARRAY[(SELECT count(*) FROM introw.content_items), (SELECT count(*) FROM introw.tabs),
+                          (SELECT count(*) FROM introw.deals), (SELECT count(*) FROM introw.collaborators),
+                          (SELECT count(*) FROM introw.partner_contacts)]' INTO n;
+    IF NOT in_worker THEN
+        INSERT INTO counts SELECT who, w, c, NULL
+        FROM unnest(ARRAY['items', 'tabs', 'deals', 'collaborators', 'contacts'], n) AS u(w, c);
+    ELSE
+        UPDATE counts SET worker = u.c
+        FROM unnest(ARRAY['items', 'tabs', 'deals', 'collaborators', 'contacts'], n) AS u(w, c)
+        WHERE counts.who = count_all.who AND counts.what = u.w;
+    END IF;
+END $$;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET force_parallel_mode = on;
+EXPLAIN (COSTS OFF) SELECT ARRAY[(SELECT count(*) FROM introw.content_items), (SELECT count(*) FROM introw.tabs),
+                                 (SELECT count(*) FROM introw.deals), (SELECT count(*) FROM introw.collaborators),
+                                 (SELECT count(*) FROM introw.partner_contacts)];
+RESET force_parallel_mode;
+SELECT introw.set_contact(3);
+SELECT pg_temp.count_all('contact 3', false), pg_temp.count_all('contact 3', true);
+SELECT introw.set_contact(1);
+SELECT pg_temp.count_all('restricted contact 1', false), pg_temp.count_all('restricted contact 1', true);
+SELECT introw.set_user(1);
+SELECT pg_temp.count_all('admin 1', false), pg_temp.count_all('admin 1', true);
+SELECT introw.set_user(2);
+SELECT pg_temp.count_all('crm_user 2', false), pg_temp.count_all('crm_user 2', true);
+SELECT introw.reset_principal();
+SELECT pg_temp.count_all('no principal', false), pg_temp.count_all('no principal', true);
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+SELECT who, what, leader, worker, leader = worker AS same FROM counts ORDER BY who, what;
+
+-- nobody writes the setting that carries the principal to the workers
+SET introw.parallel_principal = '1:1:3:10';
+SELECT set_config('introw.parallel_principal', '2:1:1:10', false);
+BEGIN;
+SET LOCAL introw.parallel_principal = '2:1:1:10';
+ROLLBACK;
+RESET ROLE;
+CREATE FUNCTION pg_temp.forged() RETURNS int LANGUAGE sql SET introw.parallel_principal = '2:1:1:10' AS 'SELECT 1';
+ALTER ROLE regress_introw_plans SET introw.parallel_principal = '2:1:1:10';
+ALTER DATABASE introw_plans SET introw.parallel_principal = '2:1:1:10';

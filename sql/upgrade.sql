@@ -1,0 +1,82 @@
+-- ALTER EXTENSION introw_roles UPDATE from 1.0 (sql/introw_roles--1.0--1.1.sql):
+-- every row is kept, and every principal sees exactly what it saw before.
+CREATE DATABASE introw_upgrade;
+\c introw_upgrade
+SET client_min_messages = warning;
+CREATE EXTENSION introw_roles VERSION '1.0';
+RESET client_min_messages;
+\set ECHO none
+\set QUIET on
+\i test/fixture.sql
+\set QUIET off
+\set ECHO all
+SELECT extversion FROM pg_extension WHERE extname = 'introw_roles';
+
+-- What each principal of the fixture reads, table by table, as the
+-- application role: a digest of the rows.
+CREATE TABLE public.principals AS
+SELECT 'contact' AS kind, contact_id AS id FROM introw.partner_contacts
+UNION ALL
+SELECT 'user', user_id FROM introw.internal_users WHERE active;
+-- the columns the application role may read, table by table
+CREATE TABLE public.readable AS
+SELECT c.relname AS tbl, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS cols
+FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relnamespace = 'introw'::regnamespace AND c.relkind IN ('r', 'v')
+  AND has_column_privilege('regress_introw_app', c.oid, a.attnum, 'SELECT')
+GROUP BY c.relname;
+GRANT SELECT ON public.principals, public.readable TO regress_introw_app;
+CREATE FUNCTION public.seen() RETURNS TABLE (kind text, id bigint, tbl name, digest text)
+LANGUAGE plpgsql AS $$
+DECLARE p record; t record; d text;
+BEGIN
+    FOR p IN SELECT * FROM public.principals ORDER BY 1, 2 LOOP
+        IF p.kind = 'contact' THEN
+            PERFORM introw.set_contact(p.id);
+        ELSE
+            PERFORM introw.set_user(p.id);
+        END IF;
+        FOR t IN SELECT * FROM public.readable ORDER BY 1 LOOP
+            EXECUTE format('SELECT md5(coalesce(string_agg(x::text, %L ORDER BY x::text), %L)) FROM (SELECT %s FROM introw.%I) x',
+                           ',', '', t.cols, t.tbl) INTO d;
+            kind := p.kind; id := p.id; tbl := t.tbl; digest := d;
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+    PERFORM introw.reset_principal();
+END $$;
+CREATE TABLE public.rows_before AS
+SELECT c.relname, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM introw.%I', c.relname), false, true, '')))[1]::text::bigint AS n
+FROM pg_class c WHERE c.relnamespace = 'introw'::regnamespace AND c.relkind = 'r';
+SET ROLE regress_introw_app;
+CREATE TEMP TABLE seen_before AS SELECT * FROM public.seen();
+RESET ROLE;
+SELECT count(DISTINCT (kind, id)) AS principals, count(DISTINCT tbl) AS tables FROM seen_before;
+
+ALTER EXTENSION introw_roles UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'introw_roles';
+-- the policies now call the membership tests
+SELECT tablename, qual LIKE '%can_see_tab(tab_id)%' OR qual LIKE '%reads_org_objects(org_id)%' AS membership_calls
+FROM pg_policies WHERE schemaname = 'introw' AND policyname = 'read'
+  AND tablename IN ('tabs', 'content_items', 'crm_objects') ORDER BY tablename;
+-- every row kept
+SELECT relname, b.n AS before,
+       (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM introw.%I', relname), false, true, '')))[1]::text::bigint AS after
+FROM public.rows_before b ORDER BY relname;
+-- the same rows for every principal
+SET ROLE regress_introw_app;
+CREATE TEMP TABLE seen_after AS SELECT * FROM public.seen();
+RESET ROLE;
+SELECT count(*) AS compared, count(*) FILTER (WHERE a.digest IS DISTINCT FROM b.digest) AS different
+FROM seen_before b FULL JOIN seen_after a USING (kind, id, tbl);
+-- and a visibility change after the upgrade is honoured
+SET ROLE regress_introw_app;
+SELECT introw.set_contact(fx('rep'));
+SELECT count(*) AS rep_tabs_before FROM introw.tabs;
+RESET ROLE;
+INSERT INTO introw.tab_roles (tenant_id, tab_id, role_id)
+SELECT t.tenant_id, t.tab_id, fx('solutions_engineer') FROM introw.tabs t
+WHERE t.tenant_id = fx('acme') AND NOT EXISTS (SELECT 1 FROM introw.tab_roles x WHERE x.tab_id = t.tab_id);
+SET ROLE regress_introw_app;
+SELECT count(*) AS rep_tabs_after FROM introw.tabs;
+RESET ROLE;
