@@ -17,7 +17,7 @@ $$ SELECT extract(epoch FROM clock_timestamp() - t0) * 1e6 / n $$;
 -- into) as static SQL, and returns microseconds per run.  The hand-written
 -- loops are defined with their visible ids written in as constants, as a
 -- query that knows them would be.
-CREATE FUNCTION bench.define(name text, stmt text) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION bench.define(name text, stmt text) RETURNS void LANGUAGE plpgsql AS $define$
 BEGIN
     EXECUTE format($f$
         CREATE OR REPLACE FUNCTION bench.%I(n int) RETURNS float8 LANGUAGE plpgsql AS $body$
@@ -27,9 +27,10 @@ BEGIN
                 %s;
             END LOOP;
             RETURN bench.us(t0, n);
-        END $body$$f$, name, stmt);
+        END $body$
+    $f$, name, stmt);
     EXECUTE format('GRANT EXECUTE ON FUNCTION bench.%I(int) TO bench_app', name);
-END $$;
+END $define$;
 
 -- The row-level security loops name tables without a schema (see above).
 SELECT bench.define('items_rls', $$SELECT md5(string_agg(item_id::text, ',')) INTO x FROM (
