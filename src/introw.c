@@ -5,9 +5,11 @@
  * Loaded on first use of any of the extension's C functions (or at start
  * when listed in shared_preload_libraries).  Registers, once per backend,
  * the transaction callbacks and utility hook of the principal, the
- * executor hook that hands it to parallel workers, and the relcache callback of the visibility stamps, defines the CRM sync
- * settings and reserves the "introw." GUC prefix; when preloaded, registers
- * the CRM sync launcher (crm_worker.c).
+ * executor hook that hands it to parallel workers and the relcache
+ * callback of the visibility stamps, defines the CRM sync settings and the
+ * setting that carries the principal to parallel workers, and reserves the
+ * "introw." GUC prefix; when preloaded, registers the CRM sync launcher
+ * (crm_worker.c).
  *-------------------------------------------------------------------------
  */
 #include "introw.h"

@@ -96,6 +96,7 @@ typedef struct VisibilityCache
 } VisibilityCache;
 
 extern const VisibilityCache *GetVisibilityCache(void);
+extern bool CacheReadsWholeTenant(const VisibilityCache *cache);
 extern bool TenantDefaultRole(int64 tenant_id, int64 *role_id);
 extern ArrayType *ContactTabIds(int64 tenant_id, int64 org_id, bool has_role, int64 role_id);
 extern bool LookupContact(int64 contact_id, int64 *tenant_id, int64 *org_id,

@@ -81,12 +81,6 @@ TestIds(const VisibilityCache *cache, PolicyTest test)
 	}
 }
 
-static bool
-CacheReadsWholeTenant(const VisibilityCache *cache)
-{
-	return cache->access == ACCESS_ADMIN || cache->access == ACCESS_MEMBER;
-}
-
 /*
  * The call site's memo, valid for the statement being run: the first row
  * of a scan reads the cache (and validates it), the others reuse the copy
@@ -220,6 +214,27 @@ Comparison(Oid opfamily, int strategy, Node *key, Expr *value)
 						 InvalidOid, InvalidOid);
 }
 
+/* key = ANY (array), with the bigint equality of the operator family */
+static Expr *
+AnyOf(Oid opfamily, Node *key, Expr *array)
+{
+	Oid			eq = get_opfamily_member(opfamily, INT8OID, INT8OID, BTEqualStrategyNumber);
+	ScalarArrayOpExpr *saop;
+
+	if (!OidIsValid(eq))
+		return NULL;
+	saop = makeNode(ScalarArrayOpExpr);
+	saop->opno = eq;
+	saop->opfuncid = get_opcode(eq);
+	saop->hashfuncid = InvalidOid;
+	saop->negfuncid = InvalidOid;
+	saop->useOr = true;
+	saop->inputcollid = InvalidOid;
+	saop->args = list_make2(copyObject(key), array);
+	saop->location = -1;
+	return (Expr *) saop;
+}
+
 /*
  * The index condition equivalent to a call: key = ANY (ids()) for the
  * membership tests, key BETWEEN whole_tenant_from() AND whole_tenant_to()
@@ -230,8 +245,7 @@ IndexCondition(SupportRequestIndexCondition *req, PolicyTest test)
 {
 	FuncExpr   *call = (FuncExpr *) req->node;
 	Node	   *key;
-	ScalarArrayOpExpr *saop;
-	Oid			eq;
+	Expr	   *any;
 
 	if (!IsA(call, FuncExpr) || list_length(call->args) != 1 || req->indexarg != 0 ||
 		req->index->relam != BTREE_AM_OID)
@@ -253,23 +267,14 @@ IndexCondition(SupportRequestIndexCondition *req, PolicyTest test)
 		return list_make2(from, to);
 	}
 
-	eq = get_opfamily_member(req->opfamily, INT8OID, INT8OID, BTEqualStrategyNumber);
-	if (!OidIsValid(eq))
+	any = AnyOf(req->opfamily, key,
+				IntrowCall(test == TEST_TAB ? "visible_tab_ids" :
+						   test == TEST_ORG_OBJECTS ? "object_org_ids" :
+						   "collab_object_ids", INT8ARRAYOID));
+	if (any == NULL)
 		return NIL;
-	saop = makeNode(ScalarArrayOpExpr);
-	saop->opno = eq;
-	saop->opfuncid = get_opcode(eq);
-	saop->hashfuncid = InvalidOid;
-	saop->negfuncid = InvalidOid;
-	saop->useOr = true;
-	saop->inputcollid = InvalidOid;
-	saop->args = list_make2(copyObject(key),
-							IntrowCall(test == TEST_TAB ? "visible_tab_ids" :
-									   test == TEST_ORG_OBJECTS ? "object_org_ids" :
-									   "collab_object_ids", INT8ARRAYOID));
-	saop->location = -1;
 	req->lossy = false;
-	return list_make1(saop);
+	return list_make1(any);
 }
 
 /* Arrays up to this size are estimated value by value (MCVs included). */
@@ -291,18 +296,11 @@ ArraySelectivity(SupportRequestSelectivity *req, Node *key, ArrayType *ids)
 		return 0.0;
 	if (n <= EXACT_ESTIMATE_LIMIT)
 	{
-		ScalarArrayOpExpr *saop = makeNode(ScalarArrayOpExpr);
-		Oid			eq = get_opfamily_member(INTEGER_BTREE_FAM_OID, INT8OID, INT8OID,
-											 BTEqualStrategyNumber);
+		Expr	   *any = AnyOf(INTEGER_BTREE_FAM_OID, key,
+									(Expr *) makeConst(INT8ARRAYOID, -1, InvalidOid, -1,
+													   PointerGetDatum(ids), false, false));
 
-		saop->opno = eq;
-		saop->opfuncid = get_opcode(eq);
-		saop->useOr = true;
-		saop->inputcollid = InvalidOid;
-		saop->args = list_make2(key, makeConst(INT8ARRAYOID, -1, InvalidOid, -1,
-											   PointerGetDatum(ids), false, false));
-		saop->location = -1;
-		return scalararraysel(req->root, saop, req->is_join, req->varRelid,
+		return scalararraysel(req->root, (ScalarArrayOpExpr *) any, req->is_join, req->varRelid,
 							  req->jointype, req->sjinfo);
 	}
 	examine_variable(req->root, key, req->varRelid, &vardata);

@@ -79,24 +79,16 @@ introw_readable_user_ids(PG_FUNCTION_ARGS)
  * would be estimated to match the whole tenant and turn a contact's
  * listing into a sequential scan.
  */
-static bool
-ReadsWholeTenant(void)
-{
-	AccessKind	access = GetVisibilityCache()->access;
-
-	return access == ACCESS_ADMIN || access == ACCESS_MEMBER;
-}
-
 Datum
 introw_whole_tenant_from(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(ReadsWholeTenant() ? PG_INT64_MIN : 1);
+	PG_RETURN_INT64(CacheReadsWholeTenant(GetVisibilityCache()) ? PG_INT64_MIN : 1);
 }
 
 Datum
 introw_whole_tenant_to(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(ReadsWholeTenant() ? PG_INT64_MAX : 0);
+	PG_RETURN_INT64(CacheReadsWholeTenant(GetVisibilityCache()) ? PG_INT64_MAX : 0);
 }
 
 Datum
@@ -145,7 +137,7 @@ introw_can_see_object(PG_FUNCTION_ARGS)
 		!FetchObjectOrg(object_id, StatementSnapshot(), &tenant_id, &has_org, &org_id) ||
 		tenant_id != cache->tenant_id)
 		PG_RETURN_BOOL(false);
-	if (cache->access == ACCESS_ADMIN || cache->access == ACCESS_MEMBER)
+	if (CacheReadsWholeTenant(cache))
 		PG_RETURN_BOOL(true);
 	if (SortedInt64ArrayContains(cache->collab_object_ids, object_id))
 		PG_RETURN_BOOL(true);

@@ -526,6 +526,13 @@ TenantDefaultRole(int64 tenant_id, int64 *role_id)
 /*
  * Sorted bigint[] (no NULLs, as built above) membership by binary search.
  */
+/* Does the cached principal read every row of its tenant (admin, member)? */
+bool
+CacheReadsWholeTenant(const VisibilityCache *cache)
+{
+	return cache->access == ACCESS_ADMIN || cache->access == ACCESS_MEMBER;
+}
+
 bool
 SortedInt64ArrayContains(ArrayType *array, int64 value)
 {
