@@ -154,6 +154,16 @@ SET introw.contact_id = '1';
 SELECT set_config('introw.tenant_id', '1', false);
 SET introw_contact_id = '1';
 SELECT introw.current_principal_kind(), count(*) AS contacts FROM introw.partner_contacts;
+-- the size of the per-backend cache is a superuser's setting
+SET introw.principal_cache_size = 5;
+SELECT set_config('introw.principal_cache_size', '5', false);
+RESET ROLE;
+SET introw.principal_cache_size = 0;
+SET introw.principal_cache_size = 5;
+SHOW introw.principal_cache_size;
+RESET introw.principal_cache_size;
+SHOW introw.principal_cache_size;
+SET ROLE regress_introw_app;
 
 -- a role without EXECUTE cannot become anyone
 SET ROLE regress_introw_nobody;

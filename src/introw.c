@@ -6,8 +6,9 @@
  * when listed in shared_preload_libraries).  Registers, once per backend,
  * the transaction callbacks and utility hook of the principal, the
  * executor hook that hands it to parallel workers and the relcache
- * callback of the visibility stamps, defines the CRM sync settings and the
- * setting that carries the principal to parallel workers, and reserves the
+ * callback of the visibility stamps, defines the CRM sync settings, the size
+ * of the visibility cache and the setting that carries the principal to
+ * parallel workers, and reserves the
  * "introw." GUC prefix; when preloaded, registers the CRM sync launcher
  * (crm_worker.c).
  *-------------------------------------------------------------------------
@@ -29,6 +30,7 @@ _PG_init(void)
 		return;
 	CrmDefineSettings();
 	ParallelDefineSetting();
+	VisibilityCacheDefineSetting();
 	MarkGUCPrefixReserved("introw");
 	PrincipalRegisterCallbacks();
 	PrincipalInstallHooks();

@@ -71,8 +71,16 @@ extern void BeginPrivileged(PrivilegedState *state);
 extern void EndPrivileged(PrivilegedState *state);
 extern int	PrivilegedExecute(const char *sql, int nargs, Oid *argtypes, Datum *values,
 							  const char *nulls, bool read_only, int expected_rc);
-extern int	PrivilegedQuery(const char *sql, int nargs, Oid *argtypes,
-							Datum *values, const char *nulls);
+/* A fixed read-only query; its plan is prepared once per backend. */
+typedef struct PrivilegedStatement
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[3];
+	SPIPlanPtr	plan;			/* kept plan, NULL until first use */
+} PrivilegedStatement;
+
+extern int	PrivilegedQuery(PrivilegedStatement *stmt, Datum *values, const char *nulls);
 extern bool SpiGetInt64(int row, int col, int64 *result);
 extern bool SpiGetBool(int row, int col, bool *result);
 
@@ -95,6 +103,7 @@ typedef struct VisibilityCache
 	ArrayType  *task_org_ids;	/* organisations whose tasks are readable */
 } VisibilityCache;
 
+extern void VisibilityCacheDefineSetting(void);
 extern const VisibilityCache *GetVisibilityCache(void);
 extern bool CacheReadsWholeTenant(const VisibilityCache *cache);
 extern bool TenantDefaultRole(int64 tenant_id, int64 *role_id);

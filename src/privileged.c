@@ -60,12 +60,36 @@ PrivilegedExecute(const char *sql, int nargs, Oid *argtypes, Datum *values,
 	return (int) SPI_processed;
 }
 
-/* A read-only query, as PrivilegedExecute. */
+/*
+ * A read-only query of the extension's own, as PrivilegedExecute, from a
+ * plan prepared on first use and kept for the backend's life.  The plan
+ * cache re-plans it after DDL on the tables it reads (a reinstalled
+ * extension included); it is always run as the same user with the same
+ * search_path, so it never needs re-planning for those.
+ */
 int
-PrivilegedQuery(const char *sql, int nargs, Oid *argtypes,
-				Datum *values, const char *nulls)
+PrivilegedQuery(PrivilegedStatement *stmt, Datum *values, const char *nulls)
 {
-	return PrivilegedExecute(sql, nargs, argtypes, values, nulls, true, SPI_OK_SELECT);
+	PrivilegedState state;
+	int			rc;
+
+	BeginPrivileged(&state);
+	if (stmt->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(stmt->sql, stmt->nargs, stmt->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "introw: could not prepare internal query: %s",
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "introw: could not keep internal query plan");
+		stmt->plan = plan;
+	}
+	rc = SPI_execute_plan(stmt->plan, values, nulls, true, 0);
+	EndPrivileged(&state);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "introw: internal query failed: %s", SPI_result_code_string(rc));
+	return (int) SPI_processed;
 }
 
 bool

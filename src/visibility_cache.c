@@ -2,18 +2,22 @@
  * visibility_cache.c
  *		Per-backend cache of what the current principal may see.
  *
- * The cache holds the principal's access kind, tenant, organisation, role
- * and the sorted id arrays the row-level security policies compare with,
- * in a memory context of its own.  It is built with SPI as a privileged
- * user (privileged.c) from the statement's own snapshot, and carries the
- * tenant's visibility stamp read under that snapshot (visibility_epoch.c).
+ * For each principal recently in force the cache holds its access kind,
+ * tenant, organisation, role and the sorted id arrays the row-level
+ * security policies compare with, in a memory context of its own.  An
+ * entry is built with SPI as a privileged user (privileged.c) from the
+ * statement's own snapshot, and carries the tenant's and the contact's
+ * visibility stamps read under that snapshot (visibility_epoch.c).
  *
- * A later statement uses it when the principal and the database role are
- * the same and its own snapshot reads the same stamp; otherwise the cache
- * is rebuilt from that snapshot.  So every statement sees visibility rules
- * that belong to the very data it reads: a change committed before the
- * statement's snapshot is honoured, one committed after is not (cursors,
- * REPEATABLE READ), and a rolled-back change leaves nothing behind.
+ * A later statement uses the entry of the principal in force when its own
+ * snapshot reads the same stamps (checked once per snapshot); otherwise the
+ * entry is rebuilt from that snapshot.  So every statement sees visibility
+ * rules that belong to the very data it reads: a change committed before
+ * the statement's snapshot is honoured, one committed after is not
+ * (cursors, REPEATABLE READ), and a rolled-back change leaves nothing
+ * behind.  Entries of other principals stay, least recently used dropped
+ * first, so that a pooled connection switching between the people it
+ * serves rebuilds only what changed.
  *
  * The per-tenant default-role map used by the default-role trigger follows
  * the same rule.
@@ -25,6 +29,8 @@
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "lib/ilist.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -40,16 +46,47 @@ typedef struct DefaultRoleEntry
 	int64		role_id;
 } DefaultRoleEntry;
 
-static MemoryContext VisibilityContext = NULL;
-static VisibilityCache cache;
-static bool cache_built = false;
+/*
+ * One entry per principal (kind, tenant, id) recently in force, most
+ * recently used first; at most introw.principal_cache_size of them.  An
+ * entry holds the stamps it was built at and is checked against them when
+ * its principal is set again, so switching back and forth between the
+ * principals of a pooled connection costs one or two index probes, not a
+ * rebuild.
+ */
+typedef struct PrincipalKey
+{
+	int64		kind;
+	int64		tenant_id;
+	int64		id;
+} PrincipalKey;
+
+typedef struct CacheEntry
+{
+	PrincipalKey key;			/* hash key */
+	MemoryContext context;		/* the arrays; NULL until built */
+	bool		built;
+	VisibilityCache cache;
+	int64		epoch;			/* the tenant's stamp */
+	int64		contact_epoch;	/* the contact's own stamp (collaborations) */
+	Oid			epochs_relid;	/* the stamps it was built against */
+	dlist_node	lru;
+} CacheEntry;
+
+static int	PrincipalCacheSize = 1000;
+
+static MemoryContext VisibilityContext = NULL;	/* parent of the entries' */
+static HTAB *entries;
+static dlist_head lru_list = DLIST_STATIC_INIT(lru_list);
+static long n_entries;
+static CacheEntry no_access;	/* no principal, or one not in force */
+
+/* The entry in force, checked for the snapshot state below. */
+static CacheEntry *current;
 static uint64 cache_generation;
 static Oid	cache_outer_user;
-static int64 cache_epoch;		/* the tenant's stamp */
-static int64 cache_contact_epoch;	/* the contact's own stamp (collaborations) */
 static SnapshotState cache_checked;
 static uint64 cache_checked_invals;
-static Oid	cache_epochs_relid;	/* the stamps the cache was built against */
 
 static MemoryContext DefaultsContext = NULL;
 static HTAB *default_roles;
@@ -105,6 +142,20 @@ static uint64 verify_round = 1;
 #define Q_DEFAULT_ROLE \
 	"SELECT role_id FROM introw.partner_roles WHERE tenant_id = $1 AND is_default"
 
+#define ONE_ID {INT8OID}
+#define TWO_IDS {INT8OID, INT8OID}
+static PrivilegedStatement q_contact = {Q_CONTACT, 1, ONE_ID};
+static PrivilegedStatement q_user = {Q_USER, 1, ONE_ID};
+static PrivilegedStatement q_contact_tabs = {Q_CONTACT_TABS, 3, {INT8OID, INT8OID, INT8OID}};
+static PrivilegedStatement q_contact_rooms = {Q_CONTACT_ROOMS, 2, TWO_IDS};
+static PrivilegedStatement q_all_tabs = {Q_ALL_TABS, 1, ONE_ID};
+static PrivilegedStatement q_all_rooms = {Q_ALL_ROOMS, 1, ONE_ID};
+static PrivilegedStatement q_all_orgs = {Q_ALL_ORGS, 1, ONE_ID};
+static PrivilegedStatement q_all_users = {Q_ALL_USERS, 1, ONE_ID};
+static PrivilegedStatement q_managed_orgs = {Q_MANAGED_ORGS, 2, TWO_IDS};
+static PrivilegedStatement q_collaborations = {Q_COLLABORATIONS, 2, TWO_IDS};
+static PrivilegedStatement q_default_role = {Q_DEFAULT_ROLE, 1, ONE_ID};
+
 /* Open SPI and make snap the snapshot of the queries that follow. */
 static void
 BeginLookup(Snapshot snap)
@@ -123,17 +174,15 @@ EndLookup(void)
 
 /* Run a query returning one bigint[]; copy it into target. */
 static ArrayType *
-QueryIdArray(const char *sql, int nargs, Datum *values, const char *nulls,
+QueryIdArray(PrivilegedStatement *stmt, Datum *values, const char *nulls,
 			 MemoryContext target)
 {
-	Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
 	bool		isnull;
 	Datum		d;
 	MemoryContext old;
 	ArrayType  *result;
 
-	Assert(nargs <= 3);
-	if (PrivilegedQuery(sql, nargs, argtypes, values, nulls) != 1)
+	if (PrivilegedQuery(stmt, values, nulls) != 1)
 		elog(ERROR, "introw: id list query returned no row");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	Assert(!isnull);
@@ -143,11 +192,11 @@ QueryIdArray(const char *sql, int nargs, Datum *values, const char *nulls,
 	return result;
 }
 
-/* A one-element bigint[] in the cache's context. */
+/* A one-element bigint[] in target. */
 static ArrayType *
-SingletonArray(int64 value)
+SingletonArray(int64 value, MemoryContext target)
 {
-	MemoryContext old = MemoryContextSwitchTo(VisibilityContext);
+	MemoryContext old = MemoryContextSwitchTo(target);
 	Datum		d = Int64GetDatum(value);
 	ArrayType  *result = construct_array(&d, 1, INT8OID, sizeof(int64),
 										 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
@@ -196,10 +245,9 @@ static bool
 FetchContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
 			 bool *has_role, int64 *role_id, bool *restricted)
 {
-	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(contact_id)};
 
-	if (PrivilegedQuery(Q_CONTACT, 1, argtypes, values, NULL) != 1)
+	if (PrivilegedQuery(&q_contact, values, NULL) != 1)
 		return false;
 	SpiGetInt64(0, 1, tenant_id);
 	SpiGetInt64(0, 2, org_id);
@@ -212,11 +260,10 @@ FetchContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
 static bool
 FetchUser(int64 user_id, int64 *tenant_id, AccessKind *access, bool *active)
 {
-	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(user_id)};
 	bool		isnull;
 
-	if (PrivilegedQuery(Q_USER, 1, argtypes, values, NULL) != 1)
+	if (PrivilegedQuery(&q_user, values, NULL) != 1)
 		return false;
 	SpiGetInt64(0, 1, tenant_id);
 	*access = ParseUserRole(TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
@@ -258,7 +305,7 @@ FetchContactTabs(int64 tenant_id, int64 org_id, bool has_role, int64 role_id,
 	Int64GetDatum(role_id)};
 	char		nulls[3] = {' ', ' ', has_role ? ' ' : 'n'};
 
-	return QueryIdArray(Q_CONTACT_TABS, 3, values, nulls, target);
+	return QueryIdArray(&q_contact_tabs, values, nulls, target);
 }
 
 /* The tabs a contact with that organisation and role sees (for reports). */
@@ -275,31 +322,31 @@ ContactTabIds(int64 tenant_id, int64 org_id, bool has_role, int64 role_id)
 }
 
 static void
-BuildContactCache(const Principal *p)
+BuildContactCache(const Principal *p, VisibilityCache *cache, MemoryContext cxt)
 {
 	Datum		values[2] = {Int64GetDatum(p->tenant_id), Int64GetDatum(p->id)};
 	int64		tenant_id;
 
-	if (!FetchContact(p->id, &tenant_id, &cache.org_id, &cache.has_role,
-					  &cache.role_id, &cache.restricted) ||
+	if (!FetchContact(p->id, &tenant_id, &cache->org_id, &cache->has_role,
+					  &cache->role_id, &cache->restricted) ||
 		tenant_id != p->tenant_id)
 		return;					/* gone: no access */
-	cache.access = ACCESS_CONTACT;
-	cache.tenant_id = tenant_id;
-	cache.tab_ids = FetchContactTabs(tenant_id, cache.org_id, cache.has_role,
-									 cache.role_id, VisibilityContext);
-	cache.collab_object_ids = QueryIdArray(Q_COLLABORATIONS, 2, values, NULL, VisibilityContext);
-	values[1] = Int64GetDatum(cache.org_id);
-	cache.room_ids = QueryIdArray(Q_CONTACT_ROOMS, 2, values, NULL, VisibilityContext);
-	cache.org_ids = SingletonArray(cache.org_id);
-	cache.task_org_ids = SingletonArray(cache.org_id);
+	cache->access = ACCESS_CONTACT;
+	cache->tenant_id = tenant_id;
+	cache->tab_ids = FetchContactTabs(tenant_id, cache->org_id, cache->has_role,
+									  cache->role_id, cxt);
+	cache->collab_object_ids = QueryIdArray(&q_collaborations, values, NULL, cxt);
+	values[1] = Int64GetDatum(cache->org_id);
+	cache->room_ids = QueryIdArray(&q_contact_rooms, values, NULL, cxt);
+	cache->org_ids = SingletonArray(cache->org_id, cxt);
+	cache->task_org_ids = cache->org_ids;
 	/* a restricted or role-less contact sees only its collaborations */
-	if (cache.has_role && !cache.restricted)
-		cache.object_org_ids = SingletonArray(cache.org_id);
+	if (cache->has_role && !cache->restricted)
+		cache->object_org_ids = cache->org_ids;
 }
 
 static void
-BuildUserCache(const Principal *p)
+BuildUserCache(const Principal *p, VisibilityCache *cache, MemoryContext cxt)
 {
 	Datum		values[2] = {Int64GetDatum(p->tenant_id), Int64GetDatum(p->id)};
 	int64		tenant_id;
@@ -309,27 +356,26 @@ BuildUserCache(const Principal *p)
 	if (!FetchUser(p->id, &tenant_id, &access, &active) ||
 		!active || tenant_id != p->tenant_id || access == ACCESS_NONE)
 		return;					/* gone or deactivated: no access */
-	cache.access = access;
-	cache.tenant_id = tenant_id;
-	cache.restricted = false;
-	cache.tab_ids = QueryIdArray(Q_ALL_TABS, 1, values, NULL, VisibilityContext);
-	cache.room_ids = QueryIdArray(Q_ALL_ROOMS, 1, values, NULL, VisibilityContext);
-	cache.org_ids = QueryIdArray(Q_ALL_ORGS, 1, values, NULL, VisibilityContext);
+	cache->access = access;
+	cache->tenant_id = tenant_id;
+	cache->restricted = false;
+	cache->tab_ids = QueryIdArray(&q_all_tabs, values, NULL, cxt);
+	cache->room_ids = QueryIdArray(&q_all_rooms, values, NULL, cxt);
+	cache->org_ids = QueryIdArray(&q_all_orgs, values, NULL, cxt);
 	if (access == ACCESS_CRM_USER)
-		cache.user_ids = SingletonArray(p->id);
+		cache->user_ids = SingletonArray(p->id, cxt);
 	else
-		cache.user_ids = QueryIdArray(Q_ALL_USERS, 1, values, NULL, VisibilityContext);
+		cache->user_ids = QueryIdArray(&q_all_users, values, NULL, cxt);
 	switch (access)
 	{
 		case ACCESS_PARTNER_MANAGER:
-			cache.managed_org_ids = QueryIdArray(Q_MANAGED_ORGS, 2, values, NULL,
-												 VisibilityContext);
-			cache.object_org_ids = cache.managed_org_ids;
-			cache.task_org_ids = cache.managed_org_ids;
+			cache->managed_org_ids = QueryIdArray(&q_managed_orgs, values, NULL, cxt);
+			cache->object_org_ids = cache->managed_org_ids;
+			cache->task_org_ids = cache->managed_org_ids;
 			break;
 		case ACCESS_CRM_USER:
 			/* the partner-submitted and attributed pipeline */
-			cache.object_org_ids = cache.org_ids;
+			cache->object_org_ids = cache->org_ids;
 			break;
 		default:
 			break;
@@ -338,15 +384,17 @@ BuildUserCache(const Principal *p)
 
 /* Arrays not set for this principal are empty, never NULL. */
 static void
-FillEmptyArrays(void)
+FillEmptyArrays(VisibilityCache *cache, MemoryContext cxt)
 {
-	ArrayType **arrays[] = {&cache.tab_ids, &cache.room_ids, &cache.org_ids,
-		&cache.managed_org_ids, &cache.user_ids,
-		&cache.object_org_ids, &cache.collab_object_ids, &cache.task_org_ids};
+	ArrayType **arrays[] = {&cache->tab_ids, &cache->room_ids, &cache->org_ids,
+		&cache->managed_org_ids, &cache->user_ids,
+		&cache->object_org_ids, &cache->collab_object_ids, &cache->task_org_ids};
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 
 	for (size_t i = 0; i < lengthof(arrays); i++)
 		if (*arrays[i] == NULL)
 			*arrays[i] = construct_empty_array(INT8OID);
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -356,10 +404,10 @@ FillEmptyArrays(void)
  * of one kind share plans; a statement never returns other rows for it.
  */
 static void
-ForgetPlansOfOtherKinds(void)
+ForgetPlansOfOtherKinds(const VisibilityCache *cache)
 {
 	static int	planned_kind = -1;
-	int			kind = (int) cache.access * 2 + (cache.restricted ? 1 : 0);
+	int			kind = (int) cache->access * 2 + (cache->restricted ? 1 : 0);
 
 	if (planned_kind != -1 && planned_kind != kind)
 		ResetPlanCache();
@@ -367,78 +415,177 @@ ForgetPlansOfOtherKinds(void)
 }
 
 static void
-RebuildVisibilityCache(Snapshot snap)
+EnsureEntries(void)
 {
-	const Principal *p = CurrentPrincipal();
-	MemoryContext old;
+	HASHCTL		ctl;
 
-	cache_built = false;
-	if (VisibilityContext == NULL)
-		VisibilityContext = AllocSetContextCreate(TopMemoryContext,
-												  "introw visibility cache",
-												  ALLOCSET_SMALL_SIZES);
-	MemoryContextReset(VisibilityContext);
-	memset(&cache, 0, sizeof(cache));
-	cache.restricted = true;
-	cache_epoch = 0;
-	cache_contact_epoch = 0;
-
-	/* a principal set under another database role is not in force */
-	if (p->kind != PRINCIPAL_NONE && p->outer_user == GetOuterUserId())
-	{
-		cache_epoch = ReadEpoch(p->tenant_id, 0, snap);
-		if (p->kind == PRINCIPAL_CONTACT)
-			cache_contact_epoch = ReadEpoch(p->tenant_id, p->id, snap);
-		/* SPI calls switch memory contexts: every copy names its target */
-		BeginLookup(snap);
-		if (p->kind == PRINCIPAL_CONTACT)
-			BuildContactCache(p);
-		else
-			BuildUserCache(p);
-		EndLookup();
-	}
-	old = MemoryContextSwitchTo(VisibilityContext);
-	FillEmptyArrays();
-	MemoryContextSwitchTo(old);
-	cache_generation = PrincipalGeneration();
-	cache_outer_user = GetOuterUserId();
-	cache_epochs_relid = EpochRelation();
-	SnapshotStateOf(snap, &cache_checked);
-	cache_checked_invals = EpochInvalidations();
-	cache_built = true;
-	ForgetPlansOfOtherKinds();
+	if (entries != NULL)
+		return;
+	VisibilityContext = AllocSetContextCreate(TopMemoryContext,
+											  "introw visibility cache",
+											  ALLOCSET_SMALL_SIZES);
+	ctl.keysize = sizeof(PrincipalKey);
+	ctl.entrysize = sizeof(CacheEntry);
+	ctl.hcxt = VisibilityContext;
+	entries = hash_create("introw visibility cache", 64, &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	no_access.context = AllocSetContextCreate(VisibilityContext,
+											  "introw no access",
+											  ALLOCSET_SMALL_SIZES);
+	no_access.cache.restricted = true;
+	FillEmptyArrays(&no_access.cache, no_access.context);
+	no_access.built = true;
 }
 
-/* Does the cache hold for the statement reading with snap? */
-static bool
-CacheHolds(Snapshot snap)
+static void
+EvictEntry(CacheEntry *entry)
 {
-	const Principal *p = CurrentPrincipal();
+	Assert(entry != current);
+	dlist_delete(&entry->lru);
+	if (entry->context != NULL)
+		MemoryContextDelete(entry->context);
+	hash_search(entries, &entry->key, HASH_REMOVE, NULL);
+	n_entries--;
+}
+
+/* The principal's entry, most recently used now; built or not. */
+static CacheEntry *
+EntryFor(const Principal *p)
+{
+	PrincipalKey key;
+	CacheEntry *entry;
+	bool		found;
+
+	memset(&key, 0, sizeof(key));
+	key.kind = p->kind;
+	key.tenant_id = p->tenant_id;
+	key.id = p->id;
+	entry = hash_search(entries, &key, HASH_FIND, NULL);
+	if (entry != NULL)
+	{
+		dlist_move_head(&lru_list, &entry->lru);
+		return entry;
+	}
+	while (n_entries > 0 && n_entries >= PrincipalCacheSize)
+		EvictEntry(dlist_tail_element(CacheEntry, lru, &lru_list));
+	entry = hash_search(entries, &key, HASH_ENTER, &found);
+	Assert(!found);
+	entry->context = NULL;
+	entry->built = false;
+	dlist_push_head(&lru_list, &entry->lru);
+	n_entries++;
+	return entry;
+}
+
+/* Build the entry of principal p from snap. */
+static void
+BuildEntry(CacheEntry *entry, const Principal *p, Snapshot snap)
+{
+	VisibilityCache *cache = &entry->cache;
+
+	entry->built = false;
+	if (entry->context == NULL)
+		entry->context = AllocSetContextCreate(VisibilityContext,
+											   "introw principal",
+											   ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(entry->context);
+	memset(cache, 0, sizeof(*cache));
+	cache->restricted = true;
+	entry->epoch = ReadEpoch(p->tenant_id, 0, snap);
+	entry->contact_epoch = p->kind == PRINCIPAL_CONTACT ?
+		ReadEpoch(p->tenant_id, p->id, snap) : 0;
+	entry->epochs_relid = EpochRelation();
+	/* SPI calls switch memory contexts: every copy names its target */
+	BeginLookup(snap);
+	if (p->kind == PRINCIPAL_CONTACT)
+		BuildContactCache(p, cache, entry->context);
+	else
+		BuildUserCache(p, cache, entry->context);
+	EndLookup();
+	FillEmptyArrays(cache, entry->context);
+	entry->built = true;
+}
+
+/* Do the stamps snap reads still match those the entry was built at? */
+static bool
+EntryHolds(const CacheEntry *entry, Snapshot snap)
+{
+	const PrincipalKey *key = &entry->key;
+
+	if (entry == &no_access)
+		return true;
+	/* this backend's own statement may be writing what the entry holds */
+	if (!entry->built || EpochWritesPending())
+		return false;
+	/* stamps of a reinstalled extension start again: never compare across */
+	if (entry->epochs_relid != EpochRelation())
+		return false;
+	if (ReadEpoch(key->tenant_id, 0, snap) != entry->epoch)
+		return false;
+	if (key->kind == PRINCIPAL_CONTACT &&
+		ReadEpoch(key->tenant_id, key->id, snap) != entry->contact_epoch)
+		return false;
+	return true;
+}
+
+/* Does the entry in force hold for the statement reading with snap? */
+static bool
+CurrentHolds(Snapshot snap)
+{
 	SnapshotState now;
 
-	if (!cache_built || cache_generation != PrincipalGeneration() ||
+	if (current == NULL || cache_generation != PrincipalGeneration() ||
 		cache_outer_user != GetOuterUserId())
 		return false;
-	/* this backend's own statement may be writing what the cache holds */
+	if (current == &no_access)
+		return true;
 	if (EpochWritesPending())
 		return false;
-	if (cache.access == ACCESS_NONE && (p->kind == PRINCIPAL_NONE || p->outer_user != GetOuterUserId()))
-		return true;
 	SnapshotStateOf(snap, &now);
 	if (SnapshotStateEqual(&now, &cache_checked) &&
 		cache_checked_invals == EpochInvalidations())
 		return true;
-	/* stamps of a reinstalled extension start again: never compare across */
-	if (EpochRelation() != cache_epochs_relid)
-		return false;
-	if (ReadEpoch(p->tenant_id, 0, snap) != cache_epoch)
-		return false;
-	if (p->kind == PRINCIPAL_CONTACT &&
-		ReadEpoch(p->tenant_id, p->id, snap) != cache_contact_epoch)
+	if (!EntryHolds(current, snap))
 		return false;
 	cache_checked = now;
 	cache_checked_invals = EpochInvalidations();
 	return true;
+}
+
+/* Put the principal's entry in force for snap, building it if stale. */
+static void
+SwitchEntry(Snapshot snap)
+{
+	const Principal *p = CurrentPrincipal();
+	CacheEntry *entry;
+
+	current = NULL;
+	EnsureEntries();
+	/* a principal set under another database role is not in force */
+	if (p->kind == PRINCIPAL_NONE || p->outer_user != GetOuterUserId())
+		entry = &no_access;
+	else
+	{
+		entry = EntryFor(p);
+		if (!EntryHolds(entry, snap))
+			BuildEntry(entry, p, snap);
+	}
+	current = entry;
+	cache_generation = PrincipalGeneration();
+	cache_outer_user = GetOuterUserId();
+	SnapshotStateOf(snap, &cache_checked);
+	cache_checked_invals = EpochInvalidations();
+	ForgetPlansOfOtherKinds(&entry->cache);
+}
+
+void
+VisibilityCacheDefineSetting(void)
+{
+	DefineCustomIntVariable("introw.principal_cache_size",
+							"Principals whose visibility each backend keeps cached.",
+							"The least recently used one is dropped to make room.",
+							&PrincipalCacheSize, 1000, 1, 1000000, PGC_SUSET, 0,
+							NULL, NULL, NULL);
 }
 
 const VisibilityCache *
@@ -448,9 +595,9 @@ GetVisibilityCache(void)
 
 	AcceptInvalidationMessages();
 	snap = StatementSnapshot();
-	if (!CacheHolds(snap))
-		RebuildVisibilityCache(snap);
-	return &cache;
+	if (!CurrentHolds(snap))
+		SwitchEntry(snap);
+	return &current->cache;
 }
 
 /*
@@ -503,13 +650,12 @@ TenantDefaultRole(int64 tenant_id, int64 *role_id)
 		epoch = ReadEpoch(tenant_id, 0, snap);
 		if (entry == NULL || entry->epoch != epoch)
 		{
-			Oid			argtypes[1] = {INT8OID};
 			Datum		values[1] = {Int64GetDatum(tenant_id)};
 			int64		role = 0;
 			bool		has_default;
 
 			BeginLookup(snap);
-			has_default = PrivilegedQuery(Q_DEFAULT_ROLE, 1, argtypes, values, NULL) == 1 &&
+			has_default = PrivilegedQuery(&q_default_role, values, NULL) == 1 &&
 				SpiGetInt64(0, 1, &role);
 			EndLookup();
 			entry = hash_search(default_roles, &tenant_id, HASH_ENTER, NULL);
