@@ -1,15 +1,15 @@
 # introw_roles -- PGXS build
 EXTENSION  = introw_roles
 MODULE_big = introw_roles
-OBJS       = src/introw.o src/principal.o src/parallel.o src/privileged.o src/visibility_epoch.o \
+OBJS       = src/introw.o src/principal.o src/token.o src/parallel.o src/privileged.o src/visibility_epoch.o \
              src/visibility_cache.o src/visibility.o src/policy_support.o \
              src/default_role.o \
              src/http_client.o src/crm_worker.o src/crm_sync.o
-DATA       = sql/introw_roles--1.0.sql sql/introw_roles--1.0--1.1.sql
+DATA       = sql/introw_roles--1.0.sql sql/introw_roles--1.0--1.1.sql sql/introw_roles--1.1--1.2.sql
 SHLIB_LINK = -lcurl
 PG_CFLAGS  = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
 
-REGRESS      = setup principal visibility default_role crm crm_sync plans upgrade reinstall
+REGRESS      = setup principal tokens visibility default_role crm crm_sync plans upgrade reinstall
 REGRESS_OPTS = --inputdir=. --outputdir=results_regress
 TAP_TESTS    = 1
 PROVE_TESTS  = test/tap/*.pl
@@ -26,3 +26,6 @@ override CPPFLAGS := -isystem $(includedir_server) $(CPPFLAGS)
 print-regress:
 	@echo $(REGRESS)
 .PHONY: print-regress
+
+# every C file includes the shared header
+$(OBJS): src/introw.h

@@ -134,9 +134,16 @@ RESET ROLE;
 SELECT bench.measure('crm_user: pipeline count, sum', format('bench.pipeline_rls(%s)', greatest(:n / 20, 3)), format('bench.pipeline_hand_crm(%s)', greatest(:n / 20, 3)),
     :'pipeline', format('SELECT count(*) || '' '' || sum(amount) FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal'' AND org_id = ANY (%L)', :'all_orgs'),
     :rounds, :u2);
-SELECT bench.measure('principal switch, then tabs', format('bench.switch_rls(%s)', greatest(:n / 4, 3)),
+-- switching among principals this backend has served (its cache keeps
+-- them), then with a cache of one principal (every switch rebuilds)
+SELECT bench.measure('principal switch (cached), then tabs', format('bench.switch_rls(%s)', greatest(:n / 4, 3)),
     format('bench.switch_hand(%s)', greatest(:n / 4, 3)), 'SELECT 1', 'SELECT 1', :rounds,
     :c3, format('bench.switch_plain(%s)', greatest(:n / 4, 3)));
+SET introw.principal_cache_size = 1;
+SELECT bench.measure('principal switch (cold), then tabs', format('bench.switch_rls(%s)', greatest(:n / 4, 3)),
+    format('bench.switch_hand(%s)', greatest(:n / 4, 3)), 'SELECT 1', 'SELECT 1', :rounds,
+    :c3, format('bench.switch_plain(%s)', greatest(:n / 4, 3)));
+RESET introw.principal_cache_size;
 
 -- bulk insert of 100,000 contacts (times SCALE): the default-role trigger against none
 DO $$

@@ -42,7 +42,7 @@ SELECT bench.define('pipeline_rls', $$SELECT count(*), sum(amount) INTO c, s FRO
 SELECT bench.define('can_see_rls', $$b := introw.can_see_object(1 + (i * 7919) % 500000)$$);
 SELECT bench.define('can_see_plain', $$b := EXISTS (SELECT 1 FROM plain.crm_objects o
     WHERE o.object_id = 1 + (i * 7919) % 500000)$$);
--- a principal switch, then the contact's tabs (a cold cache every time)
+-- a principal switch, then the contact's tabs (1,000 contacts in turn)
 SELECT bench.define('switch_rls', $$PERFORM introw.set_contact(3 + 20 * (i % 1000), true);
     SELECT md5(string_agg(tab_id::text, ',' ORDER BY tab_id)) INTO x FROM introw.tabs$$);
 SELECT bench.define('switch_plain', $$PERFORM set_config('plain.contact_id', (3 + 20 * (i % 1000))::text, true);

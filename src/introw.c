@@ -6,10 +6,10 @@
  * when listed in shared_preload_libraries).  Registers, once per backend,
  * the transaction callbacks and utility hook of the principal, the
  * executor hook that hands it to parallel workers and the relcache
- * callback of the visibility stamps, defines the CRM sync settings, the size
- * of the visibility cache and the setting that carries the principal to
- * parallel workers, and reserves the
- * "introw." GUC prefix; when preloaded, registers the CRM sync launcher
+ * callback of the visibility stamps, defines the settings (CRM sync, the
+ * size of the visibility cache, trust in JWT claims, and the one that
+ * carries the principal to parallel workers), and reserves the "introw."
+ * GUC prefix; when preloaded, registers the CRM sync launcher
  * (crm_worker.c).
  *-------------------------------------------------------------------------
  */
@@ -31,6 +31,7 @@ _PG_init(void)
 	CrmDefineSettings();
 	ParallelDefineSetting();
 	VisibilityCacheDefineSetting();
+	TokenDefineSetting();
 	MarkGUCPrefixReserved("introw");
 	PrincipalRegisterCallbacks();
 	PrincipalInstallHooks();

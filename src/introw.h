@@ -3,6 +3,7 @@
  *		Declarations shared by the C files of introw_roles.
  *
  * principal.c         who is asking (backend memory, transactional)
+ * token.c             principals from signed tokens and trusted JWT claims
  * parallel.c          the principal in parallel workers
  * privileged.c        catalog-style lookups that bypass row-level security
  * visibility_epoch.c  version stamps of visibility data, read per snapshot
@@ -51,9 +52,16 @@ typedef enum AccessKind
 /* principal.c */
 extern const Principal *CurrentPrincipal(void);
 extern uint64 PrincipalGeneration(void);
+extern void PrincipalChanged(void);
+extern void SetPrincipal(PrincipalKind kind, int64 tenant_id, int64 id, bool is_local);
+extern void ClearPrincipalCompletely(void);
 extern void PrincipalRegisterCallbacks(void);
 extern void PrincipalInstallHooks(void);
 extern void InstallWorkerPrincipal(PrincipalKind kind, int64 tenant_id, int64 id, Oid outer_user);
+
+/* token.c */
+extern void TokenDefineSetting(void);
+extern const Principal *ClaimsPrincipal(void);
 
 /* parallel.c */
 extern void ParallelDefineSetting(void);
@@ -89,6 +97,7 @@ typedef struct VisibilityCache
 {
 	AccessKind	access;
 	int64		tenant_id;
+	int64		principal_id;	/* contact_id or user_id */
 	int64		org_id;			/* contact's organisation */
 	bool		has_role;
 	int64		role_id;

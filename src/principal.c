@@ -51,9 +51,12 @@ static SavedPrincipal *saved_stack;
 static uint64 principal_generation = 1;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
+/* The principal in force: the one set, else the trusted claims' (token.c). */
 const Principal *
 CurrentPrincipal(void)
 {
+	if (current_principal.kind == PRINCIPAL_NONE)
+		return ClaimsPrincipal();
 	return &current_principal;
 }
 
@@ -61,7 +64,16 @@ CurrentPrincipal(void)
 uint64
 PrincipalGeneration(void)
 {
+	if (current_principal.kind == PRINCIPAL_NONE)
+		(void) ClaimsPrincipal();
 	return principal_generation;
+}
+
+/* The principal in force changed other than through SetPrincipal (claims). */
+void
+PrincipalChanged(void)
+{
+	principal_generation++;
 }
 
 static void
@@ -97,7 +109,7 @@ SaveForRollback(void)
 	saved_stack = saved;
 }
 
-static void
+void
 SetPrincipal(PrincipalKind kind, int64 tenant_id, int64 id, bool is_local)
 {
 	SaveForRollback();
@@ -128,7 +140,7 @@ InstallWorkerPrincipal(PrincipalKind kind, int64 tenant_id, int64 id, Oid outer_
 }
 
 /* No principal, now and after any rollback of this transaction. */
-static void
+void
 ClearPrincipalCompletely(void)
 {
 	ForgetSaved();
@@ -324,7 +336,7 @@ introw_current_contact_id(PG_FUNCTION_ARGS)
 
 	if (cache->access != ACCESS_CONTACT)
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(current_principal.id);
+	PG_RETURN_INT64(cache->principal_id);
 }
 
 Datum
@@ -334,5 +346,5 @@ introw_current_user_id(PG_FUNCTION_ARGS)
 
 	if (cache->access == ACCESS_NONE || cache->access == ACCESS_CONTACT)
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(current_principal.id);
+	PG_RETURN_INT64(cache->principal_id);
 }

@@ -333,6 +333,7 @@ BuildContactCache(const Principal *p, VisibilityCache *cache, MemoryContext cxt)
 		return;					/* gone: no access */
 	cache->access = ACCESS_CONTACT;
 	cache->tenant_id = tenant_id;
+	cache->principal_id = p->id;
 	cache->tab_ids = FetchContactTabs(tenant_id, cache->org_id, cache->has_role,
 									  cache->role_id, cxt);
 	cache->collab_object_ids = QueryIdArray(&q_collaborations, values, NULL, cxt);
@@ -358,6 +359,7 @@ BuildUserCache(const Principal *p, VisibilityCache *cache, MemoryContext cxt)
 		return;					/* gone or deactivated: no access */
 	cache->access = access;
 	cache->tenant_id = tenant_id;
+	cache->principal_id = p->id;
 	cache->restricted = false;
 	cache->tab_ids = QueryIdArray(&q_all_tabs, values, NULL, cxt);
 	cache->room_ids = QueryIdArray(&q_all_rooms, values, NULL, cxt);
