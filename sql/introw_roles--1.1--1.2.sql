@@ -6,12 +6,18 @@
 -- extension's owner only; a restore keeps them, so tokens stay valid.
 -- ---------------------------------------------------------------------------
 CREATE TABLE introw.token_keys (
-    key_id     integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    key_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     secret     bytea NOT NULL CHECK (octet_length(secret) BETWEEN 32 AND 1024),
     active     boolean NOT NULL DEFAULT true,
     created_at timestamptz NOT NULL DEFAULT now()
 );
 REVOKE ALL ON TABLE introw.token_keys FROM PUBLIC;
+-- row level security as on every table: the owner (and superusers) only
+ALTER TABLE introw.token_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE introw.token_keys FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_only ON introw.token_keys
+    USING ((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = 'introw.token_keys'::regclass)
+           = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user));
 SELECT pg_catalog.pg_extension_config_dump('introw.token_keys', '');
 SELECT pg_catalog.pg_extension_config_dump(
     pg_catalog.pg_get_serial_sequence('introw.token_keys', 'key_id')::regclass, '');
@@ -28,7 +34,7 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 -- a new key of 32 random bytes, inserted as the caller; returns its id
 CREATE FUNCTION introw.create_token_key()
-RETURNS integer AS 'MODULE_PATHNAME', 'introw_create_token_key'
+RETURNS bigint AS 'MODULE_PATHNAME', 'introw_create_token_key'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 REVOKE ALL ON FUNCTION introw.authenticate(text, boolean) FROM PUBLIC;

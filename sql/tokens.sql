@@ -3,7 +3,7 @@
 -- Tokens carry an expiry, so they are never printed; only outcomes are.
 CREATE ROLE regress_introw_tokens;
 SELECT introw.grant_application('regress_introw_tokens', tokens_only => true);
-SELECT fx('rep') AS rep, fx('rep_beta') AS rep_beta, fx('admin') AS admin,
+SELECT fx('rep') AS rep, fx('beta_rep') AS rep_beta, fx('admin') AS admin,
        fx('acme') AS acme, fx('globex') AS globex \gset
 
 -- no key yet
@@ -62,7 +62,8 @@ SELECT pg_temp.try(:'rep_token' || '.x') AS extra_field;
 SELECT pg_temp.try(regexp_replace(:'rep_token', '\.[A-Za-z0-9_-]+$', '')) AS no_signature;
 SELECT pg_temp.try(regexp_replace(:'rep_token', '^v1', 'v2')) AS other_version;
 SELECT pg_temp.try(regexp_replace(:'rep_token', '^v1\.[0-9]+', 'v1.999')) AS unknown_key;
-SELECT pg_temp.try(regexp_replace(:'rep_token', '^v1\.[0-9]+', 'v1.99999999999')) AS huge_key;
+SELECT pg_temp.try(regexp_replace(:'rep_token', '^v1\.[0-9]+', 'v1.99999999999')) AS big_key;
+SELECT pg_temp.try(regexp_replace(:'rep_token', '^v1\.[0-9]+', 'v1.99999999999999999999')) AS overflowing_key;
 SELECT pg_temp.try(regexp_replace(:'rep_token', '\.contact\.[0-9]+', '.contact.-1')) AS negative_id;
 SELECT pg_temp.try(regexp_replace(:'rep_token', '\.contact\.[0-9]+', '.contact. 1')) AS spaced_id;
 SELECT pg_temp.try('') AS empty, pg_temp.try('.......') AS dots, pg_temp.try('v1') AS bare;

@@ -1,4 +1,4 @@
--- ALTER EXTENSION introw_roles UPDATE from 1.0 (sql/introw_roles--1.0--1.1.sql):
+-- ALTER EXTENSION introw_roles UPDATE from 1.0 to the default version (sql/introw_roles--1.0--1.1.sql, sql/introw_roles--1.1--1.2.sql):
 -- every row is kept, and every principal sees exactly what it saw before.
 CREATE DATABASE introw_upgrade;
 \c introw_upgrade

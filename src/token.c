@@ -55,7 +55,7 @@ static char *claims_seen;		/* the claims text, in TopMemoryContext */
 static Oid	claims_user;
 
 static PrivilegedStatement q_key = {
-	"SELECT secret FROM introw.token_keys WHERE key_id = $1 AND active", 1, {INT4OID}
+	"SELECT secret FROM introw.token_keys WHERE key_id = $1 AND active", 1, {INT8OID}
 };
 static PrivilegedStatement q_newest_key = {
 	"SELECT key_id, secret FROM introw.token_keys WHERE active "
@@ -135,10 +135,10 @@ ConstantTimeEqual(const char *a, const char *b, size_t len)
 
 /* The key's secret copied into the caller's context, or NULL. */
 static bytea *
-FetchKey(int32 key_id)
+FetchKey(int64 key_id)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	Datum		values[1] = {Int32GetDatum(key_id)};
+	Datum		values[1] = {Int64GetDatum(key_id)};
 	bytea	   *secret = NULL;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -167,7 +167,7 @@ FetchKey(int32 key_id)
 
 typedef struct TokenFields
 {
-	int32		key_id;
+	int64		key_id;
 	int64		tenant_id;
 	PrincipalKind kind;
 	int64		id;
@@ -194,7 +194,6 @@ ParseToken(char *token, TokenFields *f)
 {
 	char	   *field[TOKEN_FIELDS];
 	int			n = 0;
-	int64		key_id;
 	char	   *p = token;
 
 	for (;;)
@@ -211,12 +210,11 @@ ParseToken(char *token, TokenFields *f)
 	}
 	if (n != TOKEN_FIELDS || strcmp(field[0], "v1") != 0)
 		return false;
-	if (!ParseDigits(field[1], &key_id) || key_id > PG_INT32_MAX ||
+	if (!ParseDigits(field[1], &f->key_id) ||
 		!ParseDigits(field[2], &f->tenant_id) ||
 		!ParseDigits(field[4], &f->id) ||
 		!ParseDigits(field[5], &f->expires))
 		return false;
-	f->key_id = (int32) key_id;
 	if (strcmp(field[3], "contact") == 0)
 		f->kind = PRINCIPAL_CONTACT;
 	else if (strcmp(field[3], "user") == 0)
@@ -324,7 +322,7 @@ introw_issue_token(PG_FUNCTION_ARGS)
 	int64		seconds;
 	bool		isnull;
 	bytea	   *secret = NULL;
-	int32		key_id = 0;
+	int64		key_id = 0;
 	StringInfoData buf;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -387,7 +385,7 @@ introw_issue_token(PG_FUNCTION_ARGS)
 		MemoryContext old;
 		Datum		d;
 
-		key_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		key_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		secret = DatumGetByteaPCopy(d);
@@ -402,7 +400,7 @@ introw_issue_token(PG_FUNCTION_ARGS)
 	unix_now = GetCurrentTimestamp() / USECS_PER_SEC +
 		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "v1.%d." INT64_FORMAT ".%s." INT64_FORMAT "." INT64_FORMAT,
+	appendStringInfo(&buf, "v1." INT64_FORMAT "." INT64_FORMAT ".%s." INT64_FORMAT "." INT64_FORMAT,
 					 key_id, f.tenant_id, kind, f.id, unix_now + seconds);
 	appendStringInfo(&buf, ".%s", Sign(buf.data, buf.len, secret));
 	pfree(secret);
@@ -418,7 +416,7 @@ introw_create_token_key(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {BYTEAOID};
 	Datum		values[1];
 	bool		isnull;
-	int32		key_id;
+	int64		key_id;
 
 	if (!pg_strong_random(random, sizeof(random)))
 		ereport(ERROR,
@@ -434,9 +432,9 @@ introw_create_token_key(PG_FUNCTION_ARGS)
 	if (SPI_execute_with_args("INSERT INTO introw.token_keys (secret) VALUES ($1) RETURNING key_id",
 							  1, argtypes, values, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "introw: could not store the token key");
-	key_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	key_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
-	PG_RETURN_INT32(key_id);
+	PG_RETURN_INT64(key_id);
 }
 
 /* ------------------------------------------------------------------------

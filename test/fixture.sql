@@ -203,4 +203,9 @@ DO $$ BEGIN PERFORM introw.grant_application('regress_introw_app'); END $$;
 GRANT USAGE ON SCHEMA introw TO regress_introw_nobody;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA introw TO regress_introw_nobody;
 REVOKE ALL ON introw.crm_connections FROM regress_introw_nobody;
+DO $$ BEGIN  -- version 1.2 and later (the upgrade suite installs 1.0)
+    IF to_regclass('introw.token_keys') IS NOT NULL THEN
+        REVOKE ALL ON introw.token_keys FROM regress_introw_nobody;
+    END IF;
+END $$;
 GRANT SELECT ON public.fx TO regress_introw_app, regress_introw_nobody;

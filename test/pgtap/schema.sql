@@ -20,7 +20,7 @@ SELECT has_table('introw', t, format('table introw.%s exists', t)) FROM spec_tab
 
 SELECT is((SELECT count(*) FROM pg_class
            WHERE relnamespace = 'introw'::regnamespace AND relkind IN ('r', 'p')),
-          18::bigint, 'schema introw has exactly the 17 tables of section 2 and visibility_epochs');
+          19::bigint, 'schema introw has exactly the 17 tables of section 2, visibility_epochs and token_keys');
 
 SELECT ok(coalesce((SELECT c.relrowsecurity
                     FROM pg_class c
@@ -59,7 +59,7 @@ SELECT is((SELECT count(*) FROM pg_attribute a
            JOIN pg_class c ON c.oid = a.attrelid
            WHERE c.relnamespace = 'introw'::regnamespace AND c.relkind = 'r'
              AND a.attidentity <> '' AND NOT a.attisdropped),
-          12::bigint, '12 identity columns (one per table with a generated id)');
+          13::bigint, '13 identity columns (one per table with a generated id)');
 
 SELECT is_empty($$
     SELECT c.relname, a.attname
