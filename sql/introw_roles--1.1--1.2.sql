@@ -134,7 +134,5 @@ BEGIN
             EXECUTE format('ALTER POLICY analyst_read ON introw.%I TO %s, %s', t.relname, roles, role);
         END IF;
     END LOOP;
-    EXECUTE format('GRANT EXECUTE ON FUNCTION introw.contact_visible_tab_ids(bigint), '
-                   'introw.explain_access(bigint, text, bigint) TO %s', role);
 END $$;
 REVOKE ALL ON FUNCTION introw.grant_analyst(regrole) FROM PUBLIC;
