@@ -48,17 +48,17 @@ REVOKE ALL ON FUNCTION introw.create_token_key() FROM PUBLIC;
 -- ---------------------------------------------------------------------------
 DROP FUNCTION introw.grant_application(regrole);
 
-CREATE FUNCTION introw.grant_application(role regrole, tokens_only boolean DEFAULT false)
-RETURNS void
+-- What every granted role reads: USAGE on the schema, SELECT on every view
+-- and on every table's columns but the CRM access token; the token keys
+-- and the stamps are never granted.  Returns the tables, each with its
+-- columns that are not identity columns, for the caller's further grants.
+CREATE FUNCTION introw.grant_reading(role regrole)
+RETURNS TABLE (rel oid, relname name, writable text)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    t    record;
-    cols text;
-    sel  text;
+    t   record;
+    sel text;
 BEGIN
-    IF role IS NULL OR tokens_only IS NULL THEN
-        RAISE EXCEPTION 'role and tokens_only must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA introw TO %s', role);
     FOR t IN SELECT c.oid, c.relname, c.relkind FROM pg_class c
              WHERE c.relnamespace = 'introw'::regnamespace AND c.relkind IN ('r', 'v')
@@ -72,10 +72,27 @@ BEGIN
         SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FILTER (WHERE a.attidentity = ''),
                string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
                    FILTER (WHERE NOT (t.relname = 'crm_connections' AND a.attname = 'access_token'))
-          INTO cols, sel
+          INTO writable, sel
           FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped;
         EXECUTE format('GRANT SELECT (%s) ON introw.%I TO %s', sel, t.relname, role);
-        EXECUTE format('GRANT INSERT (%s), UPDATE (%s) ON introw.%I TO %s', cols, cols, t.relname, role);
+        rel := t.oid;
+        relname := t.relname;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+REVOKE ALL ON FUNCTION introw.grant_reading(regrole) FROM PUBLIC;
+
+CREATE FUNCTION introw.grant_application(role regrole, tokens_only boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t record;
+BEGIN
+    IF role IS NULL OR tokens_only IS NULL THEN
+        RAISE EXCEPTION 'role and tokens_only must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOR t IN SELECT * FROM introw.grant_reading(role) LOOP
+        EXECUTE format('GRANT INSERT (%s), UPDATE (%s) ON introw.%I TO %s', t.writable, t.writable, t.relname, role);
         EXECUTE format('GRANT DELETE ON introw.%I TO %s', t.relname, role);
     END LOOP;
     EXECUTE format('GRANT EXECUTE ON FUNCTION introw.authenticate(text, boolean), introw.reset_principal(), '
@@ -98,33 +115,18 @@ RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     t     record;
-    sel   text;
     roles text;
 BEGIN
     IF role IS NULL THEN
         RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    EXECUTE format('GRANT USAGE ON SCHEMA introw TO %s', role);
-    FOR t IN SELECT c.oid, c.relname, c.relkind FROM pg_class c
-             WHERE c.relnamespace = 'introw'::regnamespace AND c.relkind IN ('r', 'v')
-               AND c.relname NOT IN ('visibility_epochs', 'token_keys') ORDER BY c.relname
-    LOOP
-        EXECUTE format('REVOKE ALL ON introw.%I FROM %s', t.relname, role);
-        IF t.relkind = 'v' THEN
-            EXECUTE format('GRANT SELECT ON introw.%I TO %s', t.relname, role);
-            CONTINUE;
-        END IF;
-        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
-                   FILTER (WHERE NOT (t.relname = 'crm_connections' AND a.attname = 'access_token'))
-          INTO sel
-          FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped;
-        EXECUTE format('GRANT SELECT (%s) ON introw.%I TO %s', sel, t.relname, role);
+    FOR t IN SELECT * FROM introw.grant_reading(role) LOOP
         -- every row, for the analysts only: other roles never evaluate it
         SELECT string_agg(quote_ident(r.rolname), ', ' ORDER BY r.rolname) INTO roles
           FROM pg_policy p, unnest(p.polroles) AS pr(oid) JOIN pg_roles r ON r.oid = pr.oid
-         WHERE p.polrelid = t.oid AND p.polname = 'analyst_read' AND pr.oid <> role;
+         WHERE p.polrelid = t.rel AND p.polname = 'analyst_read' AND pr.oid <> role;
         IF roles IS NULL THEN
-            IF EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = t.oid AND polname = 'analyst_read') THEN
+            IF EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = t.rel AND polname = 'analyst_read') THEN
                 EXECUTE format('ALTER POLICY analyst_read ON introw.%I TO %s', t.relname, role);
             ELSE
                 EXECUTE format('CREATE POLICY analyst_read ON introw.%I FOR SELECT TO %s USING (true)',

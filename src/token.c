@@ -55,7 +55,7 @@ static char *claims_seen;		/* the claims text, in TopMemoryContext */
 static Oid	claims_user;
 
 static PrivilegedStatement q_key = {
-	"SELECT secret FROM introw.token_keys WHERE key_id = $1 AND active", 1, {INT8OID}
+	"SELECT key_id, secret FROM introw.token_keys WHERE key_id = $1 AND active", 1, {INT8OID}
 };
 static PrivilegedStatement q_newest_key = {
 	"SELECT key_id, secret FROM introw.token_keys WHERE active "
@@ -133,22 +133,24 @@ ConstantTimeEqual(const char *a, const char *b, size_t len)
 	return diff == 0;
 }
 
-/* The key's secret copied into the caller's context, or NULL. */
+/*
+ * The secret (column 2) and key id (column 1) of the one key stmt finds,
+ * the secret copied into the caller's context; NULL when there is none.
+ */
 static bytea *
-FetchKey(int64 key_id)
+QueryKey(PrivilegedStatement *stmt, Datum *values, int64 *key_id)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	Datum		values[1] = {Int64GetDatum(key_id)};
 	bytea	   *secret = NULL;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "introw: SPI_connect failed");
-	if (PrivilegedQuery(&q_key, values, NULL) == 1)
+	if (PrivilegedQuery(stmt, values, NULL) == 1)
 	{
 		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 
-		if (!isnull)
+		if (!isnull && SpiGetInt64(0, 1, key_id))
 		{
 			MemoryContext old = MemoryContextSwitchTo(caller);
 
@@ -240,30 +242,34 @@ Refuse(const char *message)
 			 errdetail("No principal is set now.")));
 }
 
-/* Does the principal the token names exist, in the token's tenant? */
+/* The tenant of an existing contact, or of an existing and active user. */
 static bool
-PrincipalExists(const TokenFields *f)
+PrincipalTenant(PrincipalKind kind, int64 id, int64 *tenant_id)
 {
-	int64		tenant_id;
-
-	if (f->kind == PRINCIPAL_CONTACT)
+	if (kind == PRINCIPAL_CONTACT)
 	{
 		int64		org_id,
 					role_id;
 		bool		has_role,
 					restricted;
 
-		return LookupContact(f->id, &tenant_id, &org_id, &has_role, &role_id, &restricted) &&
-			tenant_id == f->tenant_id;
+		return LookupContact(id, tenant_id, &org_id, &has_role, &role_id, &restricted);
 	}
 	else
 	{
 		AccessKind	access;
 		bool		active;
 
-		return LookupUser(f->id, &tenant_id, &access, &active) && active &&
-			tenant_id == f->tenant_id;
+		return LookupUser(id, tenant_id, &access, &active) && active;
 	}
+}
+
+/* Seconds since the Unix epoch. */
+static int64
+UnixNow(void)
+{
+	return GetCurrentTimestamp() / USECS_PER_SEC +
+		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 }
 
 Datum
@@ -274,6 +280,8 @@ introw_authenticate(PG_FUNCTION_ARGS)
 	TokenFields f;
 	bytea	   *secret;
 	char	   *expected;
+	int64		tenant_id;
+	Datum		key;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 	{
@@ -289,17 +297,17 @@ introw_authenticate(PG_FUNCTION_ARGS)
 	token = text_to_cstring(arg);
 	if (!ParseToken(token, &f))
 		Refuse("malformed introw token");
-	secret = FetchKey(f.key_id);
+	key = Int64GetDatum(f.key_id);
+	secret = QueryKey(&q_key, &key, &f.key_id);
 	if (secret == NULL)
 		Refuse("introw token signed with an unknown or retired key");
 	expected = Sign(token, f.signed_length, secret);
 	if (strlen(f.signature) != strlen(expected) ||
 		!ConstantTimeEqual(f.signature, expected, strlen(expected)))
 		Refuse("introw token signature does not match");
-	if (f.expires <= (int64) (GetCurrentTimestamp() / USECS_PER_SEC) +
-		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
+	if (f.expires <= UnixNow())
 		Refuse("introw token has expired");
-	if (!PrincipalExists(&f))
+	if (!PrincipalTenant(f.kind, f.id, &tenant_id) || tenant_id != f.tenant_id)
 		Refuse("the principal of the introw token does not exist");
 	SetPrincipal(f.kind, f.tenant_id, f.id, PG_GETARG_BOOL(1));
 	PG_RETURN_VOID();
@@ -318,10 +326,8 @@ introw_issue_token(PG_FUNCTION_ARGS)
 	int64		id;
 	Interval   *valid_for;
 	TokenFields f;
-	int64		unix_now;
 	int64		seconds;
-	bool		isnull;
-	bytea	   *secret = NULL;
+	bytea	   *secret;
 	int64		key_id = 0;
 	StringInfoData buf;
 
@@ -348,60 +354,22 @@ introw_issue_token(PG_FUNCTION_ARGS)
 				 errmsg("valid_for must be between 1 second and 366 days, without months")));
 	seconds = valid_for->day * SECS_PER_DAY + valid_for->time / USECS_PER_SEC;
 	f.id = id;
-	f.tenant_id = 0;
-	{
-		/* the tenant is the principal's own */
-		int64		tenant_id;
-		bool		found;
-
-		if (f.kind == PRINCIPAL_CONTACT)
-		{
-			int64		org_id,
-						role_id;
-			bool		has_role,
-						restricted;
-
-			found = LookupContact(id, &tenant_id, &org_id, &has_role, &role_id, &restricted);
-		}
-		else
-		{
-			AccessKind	access;
-			bool		active;
-
-			found = LookupUser(id, &tenant_id, &access, &active) && active;
-		}
-		if (!found)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("no %s " INT64_FORMAT " to issue a token for",
-							f.kind == PRINCIPAL_CONTACT ? "partner contact" : "active internal user",
-							id)));
-		f.tenant_id = tenant_id;
-	}
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "introw: SPI_connect failed");
-	if (PrivilegedQuery(&q_newest_key, NULL, NULL) == 1)
-	{
-		MemoryContext old;
-		Datum		d;
-
-		key_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		secret = DatumGetByteaPCopy(d);
-		MemoryContextSwitchTo(old);
-	}
-	SPI_finish();
+	/* the tenant is the principal's own */
+	if (!PrincipalTenant(f.kind, id, &f.tenant_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("no %s " INT64_FORMAT " to issue a token for",
+						f.kind == PRINCIPAL_CONTACT ? "partner contact" : "active internal user",
+						id)));
+	secret = QueryKey(&q_newest_key, NULL, &key_id);
 	if (secret == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("there is no active token key"),
 				 errhint("Create one with SELECT introw.create_token_key().")));
-	unix_now = GetCurrentTimestamp() / USECS_PER_SEC +
-		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "v1." INT64_FORMAT "." INT64_FORMAT ".%s." INT64_FORMAT "." INT64_FORMAT,
-					 key_id, f.tenant_id, kind, f.id, unix_now + seconds);
+					 key_id, f.tenant_id, kind, f.id, UnixNow() + seconds);
 	appendStringInfo(&buf, ".%s", Sign(buf.data, buf.len, secret));
 	pfree(secret);
 	PG_RETURN_TEXT_P(cstring_to_text(buf.data));
@@ -415,8 +383,7 @@ introw_create_token_key(PG_FUNCTION_ARGS)
 	bytea	   *secret = palloc(VARHDRSZ + KEY_BYTES);
 	Oid			argtypes[1] = {BYTEAOID};
 	Datum		values[1];
-	bool		isnull;
-	int64		key_id;
+	int64		key_id = 0;
 
 	if (!pg_strong_random(random, sizeof(random)))
 		ereport(ERROR,
@@ -432,7 +399,7 @@ introw_create_token_key(PG_FUNCTION_ARGS)
 	if (SPI_execute_with_args("INSERT INTO introw.token_keys (secret) VALUES ($1) RETURNING key_id",
 							  1, argtypes, values, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "introw: could not store the token key");
-	key_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SpiGetInt64(0, 1, &key_id);
 	SPI_finish();
 	PG_RETURN_INT64(key_id);
 }

@@ -250,7 +250,7 @@ SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
     WHERE p.pronamespace = 'introw'::regnamespace AND a.grantee = 0
       AND p.proname IN ('set_contact', 'set_user', 'authenticate', 'issue_token', 'create_token_key',
-                        'contact_visible_tab_ids', 'explain_access', 'grant_application', 'grant_analyst',
+                        'contact_visible_tab_ids', 'explain_access', 'grant_application', 'grant_analyst', 'grant_reading',
                         'crm_apply_contacts', 'crm_sync_now')$$,
     'no function that sets a principal, issues tokens, grants or reports is PUBLIC');
 
