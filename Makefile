@@ -9,7 +9,7 @@ DATA       = sql/introw_roles--1.0.sql sql/introw_roles--1.0--1.1.sql sql/introw
 SHLIB_LINK = -lcurl
 PG_CFLAGS  = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
 
-REGRESS      = setup principal tokens visibility default_role crm crm_sync plans upgrade reinstall
+REGRESS      = setup principal tokens visibility default_role crm crm_sync plans memory upgrade reinstall
 REGRESS_OPTS = --inputdir=. --outputdir=results_regress
 TAP_TESTS    = 1
 PROVE_TESTS  = test/tap/*.pl

@@ -163,6 +163,39 @@ SET introw.principal_cache_size = 5;
 SHOW introw.principal_cache_size;
 RESET introw.principal_cache_size;
 SHOW introw.principal_cache_size;
+-- each cached principal has a memory context of its own; a lowered size
+-- holds from the next switch, to a principal cached or not
+CREATE FUNCTION pg_temp.see_as(kind text, keys text[]) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE k text; n bigint;
+BEGIN
+    FOREACH k IN ARRAY keys LOOP
+        IF kind = 'contact' THEN PERFORM introw.set_contact(fx(k)); ELSE PERFORM introw.set_user(fx(k)); END IF;
+        SELECT count(*) INTO n FROM introw.tabs;
+    END LOOP;
+    RETURN n;
+END $$;
+CREATE TEMP VIEW principal_contexts AS
+SELECT count(*) AS cached FROM pg_backend_memory_contexts WHERE name = 'introw principal';
+SET introw.principal_cache_size = 1;
+SET ROLE regress_introw_app;
+SELECT pg_temp.see_as('contact', '{rep}') > 0 AS sees;
+RESET ROLE;
+SELECT cached FROM principal_contexts;
+RESET introw.principal_cache_size;
+SET ROLE regress_introw_app;
+SELECT pg_temp.see_as('contact', '{rep,se,mgr}') > 0 AS sees, pg_temp.see_as('user', '{admin,crm}') > 0 AS sees;
+RESET ROLE;
+SELECT cached FROM principal_contexts;
+SET introw.principal_cache_size = 2;
+SET ROLE regress_introw_app;
+SELECT pg_temp.see_as('contact', '{rep}') > 0 AS sees;
+RESET ROLE;
+SELECT cached FROM principal_contexts;
+SET ROLE regress_introw_app;
+SELECT pg_temp.see_as('contact', '{se,mgr,rep}') > 0 AS sees;
+RESET ROLE;
+SELECT cached FROM principal_contexts;
+RESET introw.principal_cache_size;
 SET ROLE regress_introw_app;
 
 -- a role without EXECUTE cannot become anyone

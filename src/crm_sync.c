@@ -19,6 +19,8 @@
 #include "introw.h"
 
 #include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "commands/extension.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -54,12 +56,24 @@ typedef struct RunState
 
 static TimestampTz last_request = 0;
 
-/* Begin a transaction with SPI and a snapshot, as worker_spi does. */
+/*
+ * Begin a transaction with SPI and a snapshot, as worker_spi does.  When the
+ * extension is not installed in the database (never, or dropped during this
+ * run: DROP EXTENSION never waits for the sync), the run ends here.
+ */
 static void
 BeginWork(const char *activity)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	if (!OidIsValid(get_extension_oid("introw_roles", true)))
+	{
+		ereport(DEBUG1,
+				(errmsg("introw: extension \"introw_roles\" is not installed in database \"%s\", the CRM sync run ends",
+						get_database_name(MyDatabaseId))));
+		CommitTransactionCommand();
+		proc_exit(0);
+	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "introw: SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -162,12 +176,6 @@ DueConnections(MemoryContext cxt)
 	List	   *due = NIL;
 
 	BeginWork("introw: looking for due CRM connections");
-	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'introw_roles'",
-					true, 0) != SPI_OK_SELECT || SPI_processed == 0)
-	{
-		EndWork();
-		return NIL;				/* not installed in this database */
-	}
 	SPI_execute("UPDATE introw.crm_sync_runs SET status = 'failed', finished_at = now(), "
 				"error = 'interrupted: the sync worker stopped during this run' "
 				"WHERE status = 'running'", false, 0);

@@ -466,6 +466,9 @@ EntryFor(const Principal *p)
 	if (entry != NULL)
 	{
 		dlist_move_head(&lru_list, &entry->lru);
+		/* a lowered introw.principal_cache_size holds from the next switch */
+		while (n_entries > PrincipalCacheSize)
+			EvictEntry(dlist_tail_element(CacheEntry, lru, &lru_list));
 		return entry;
 	}
 	while (n_entries > 0 && n_entries >= PrincipalCacheSize)

@@ -11,7 +11,7 @@ PGBIN=/usr/lib/postgresql/15/bin
 INTROW_PORT=${INTROW_PORT:-54329}
 INTROW_WORK=${INTROW_WORK:-/tmp/introw_roles.$INTROW_PORT}
 PACKAGES="make gcc python3 postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
-          libtap-parser-sourcehandler-pgtap-perl libcurl4-openssl-dev libipc-run-perl"
+          libtap-parser-sourcehandler-pgtap-perl libcurl4-openssl-dev libipc-run-perl valgrind"
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -59,14 +59,15 @@ max_prepared_transactions = 10
 log_min_messages = warning
 autovacuum = off
 CONF
-    pg_user $PGBIN/pg_ctl -D "$INTROW_WORK/data" -l "$INTROW_WORK/server.log" -w start >/dev/null
+    # SERVER_ENV: extra environment of the server (test/sanitize preloads its runtime)
+    pg_user env ${SERVER_ENV:-} $PGBIN/pg_ctl -D "$INTROW_WORK/data" -l "$INTROW_WORK/server.log" -w start >/dev/null
     export PGHOST=$INTROW_WORK PGPORT=$INTROW_PORT PGUSER=postgres
 }
 
 # Append settings (stdin) to the throwaway cluster's configuration and restart.
 configure_cluster() {
     pg_user tee -a "$INTROW_WORK/data/postgresql.conf" >/dev/null
-    pg_user $PGBIN/pg_ctl -D "$INTROW_WORK/data" -w restart -l "$INTROW_WORK/server.log" >/dev/null
+    pg_user env ${SERVER_ENV:-} $PGBIN/pg_ctl -D "$INTROW_WORK/data" -w restart -l "$INTROW_WORK/server.log" >/dev/null
 }
 
 stop_cluster() {

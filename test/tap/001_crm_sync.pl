@@ -249,10 +249,26 @@ $node->safe_psql('postgres', 'DROP DATABASE syncdb');
 cmp_ok(time - $t0, '<', 3, 'DROP DATABASE went through while the run waited on the CRM');
 $node->safe_psql('postgres', "ALTER SYSTEM RESET introw.database; SELECT pg_reload_conf()");
 
-# DROP EXTENSION while the launcher runs
+# DROP EXTENSION while a run waits on the CRM: not blocked; the run ends
+# when its answer comes, with no error and no crash; the launcher goes on
+fake('failures', '{"queue": [{"delay": 3}]}');
+$node->safe_psql('postgres', "SELECT introw.crm_sync_now(fx('acme'))");
+ok($node->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'introw crm sync' AND datname = 'postgres'"),
+	'a run is connected to postgres');
+my $log_at = -s $node->logfile;
+$t0 = time;
 $node->safe_psql('postgres', 'DROP EXTENSION introw_roles CASCADE');
+cmp_ok(time - $t0, '<', 2, 'DROP EXTENSION went through while the run waited on the CRM');
+ok($node->poll_query_until('postgres',
+	"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'introw crm sync'"), 'the run ended');
+my $log = slurp_file($node->logfile, $log_at);
+unlike($log, qr/ERROR|terminated by signal|exited with exit code [1-9]/, 'the run ended without an error or a crash');
+like($log, qr/is not installed in database "postgres", the CRM sync run ends/, 'the run saw the extension gone');
 $node->safe_psql('postgres', 'CREATE EXTENSION introw_roles');
-pass('DROP EXTENSION and CREATE EXTENSION with the worker running');
+is($node->safe_psql('postgres',
+	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'introw crm sync launcher'"),
+	'1', 'the launcher runs on after DROP and CREATE EXTENSION');
 
 # a hot standby: the launcher idles, no run starts
 $node->backup('b1');
