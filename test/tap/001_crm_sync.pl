@@ -251,18 +251,21 @@ $node->safe_psql('postgres', "ALTER SYSTEM RESET introw.database; SELECT pg_relo
 
 # DROP EXTENSION while a run waits on the CRM: not blocked; the run ends
 # when its answer comes, with no error and no crash; the launcher goes on
+fake('reset-log', '{}');
 fake('failures', '{"queue": [{"delay": 3}]}');
 $node->safe_psql('postgres', "SELECT introw.crm_sync_now(fx('acme'))");
 ok($node->poll_query_until('postgres',
-	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'introw crm sync' AND datname = 'postgres'"),
-	'a run is connected to postgres');
+	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'introw crm sync' AND datname = 'postgres'"
+	  . " AND query LIKE 'introw: syncing tenant%'"),
+	'a run is syncing in postgres');
 my $log_at = -s $node->logfile;
 $t0 = time;
 $node->safe_psql('postgres', 'DROP EXTENSION introw_roles CASCADE');
 cmp_ok(time - $t0, '<', 2, 'DROP EXTENSION went through while the run waited on the CRM');
 ok($node->poll_query_until('postgres',
 	"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'introw crm sync'"), 'the run ended');
-my $log = slurp_file($node->logfile, $log_at);
+like(fake('log'), qr/"searches": 1\b/, 'the run made its (slow) search');
+$log = slurp_file($node->logfile, $log_at);
 unlike($log, qr/ERROR|terminated by signal|exited with exit code [1-9]/, 'the run ended without an error or a crash');
 like($log, qr/is not installed in database "postgres", the CRM sync run ends/, 'the run saw the extension gone');
 $node->safe_psql('postgres', 'CREATE EXTENSION introw_roles');
