@@ -82,3 +82,8 @@ stop_cluster() {
 psql_pg() {
     PGHOST=$INTROW_WORK PGPORT=$INTROW_PORT psql -X -v ON_ERROR_STOP=1 -U postgres "$@"
 }
+
+# count PATTERN FILE: lines of FILE matching PATTERN (0 when none)
+count() {
+    grep -cE "$1" "$2" || true
+}
