@@ -87,3 +87,24 @@ psql_pg() {
 count() {
     grep -cE "$1" "$2" || true
 }
+
+# tally_regress LOG: add the tests of a pg_regress or pg_isolation_regress
+# run to PASSED and FAILED
+tally_regress() {
+    PASSED=$((PASSED + $(count '\.\.\. ok' "$1")))
+    FAILED=$((FAILED + $(count '\.\.\. FAILED|\.\.\. failed' "$1")))
+}
+
+# tally_tap NAME LOG STATUS: add the assertions of a TAP run (pg_prove,
+# prove) to PASSED and FAILED; a non-zero STATUS with no failed assertion (a
+# plan or harness failure) counts as one.  Leaves the run's failures in
+# TAP_FAILED.
+tally_tap() {
+    local ok
+    ok=$(count '^ok ' "$2")
+    TAP_FAILED=$(count '^not ok ' "$2")
+    if [ "$3" -ne 0 ] && [ "$TAP_FAILED" = 0 ]; then TAP_FAILED=1; fi
+    echo "$1: $ok assertions ok, $TAP_FAILED not ok"
+    PASSED=$((PASSED + ok))
+    FAILED=$((FAILED + TAP_FAILED))
+}
