@@ -146,3 +146,159 @@ RESET ROLE;
 CREATE FUNCTION pg_temp.forged() RETURNS int LANGUAGE sql SET introw.parallel_principal = '2:1:1:10' AS 'SELECT 1';
 ALTER ROLE regress_introw_plans SET introw.parallel_principal = '2:1:1:10';
 ALTER DATABASE introw_plans SET introw.parallel_principal = '2:1:1:10';
+
+-- ---------------------------------------------------------------------------
+-- A contact's newest CRM objects: the ordered scan (src/ordered_scan.c)
+-- walks its organisation's index in created_at order and merges its
+-- collaborations and submissions into it, each row once.  It returns what
+-- the planner's own plans return (introw.ordered_scan = off), in the same
+-- order, for every contact and every ordered listing below.
+-- ---------------------------------------------------------------------------
+-- Organisation 1 grows to a large partner (3,000 more deals: its contacts'
+-- listings are read from the tenant's newest deals), and more arms than
+-- the load above gives: contacts 45 and 41 (restricted) of organisation 3
+-- submit objects of no organisation (loaded as a restore would, without
+-- the trigger that makes the submitter a collaborator, so they are seen
+-- as submissions only), collaborate on some of them (seen twice over) and
+-- on deals of other organisations; created_at has ties.
+INSERT INTO introw.crm_objects (tenant_id, object_id, object_type, org_id, submitted_by_contact_id, name, amount, created_at)
+OVERRIDING SYSTEM VALUE
+SELECT 1, 30000 + x, 'deal', 1, 1 + x % 20, 'Large deal ' || x, (x % 1000) * 100,
+       timestamptz '2026-01-01' + (x * 7 % 30000) * interval '10 seconds'
+FROM generate_series(1, 3000) x;
+SET session_replication_role = replica;
+INSERT INTO introw.crm_objects (tenant_id, object_id, object_type, org_id, submitted_by_contact_id, name, amount, created_at)
+OVERRIDING SYSTEM VALUE
+SELECT 1, 33000 + x, CASE WHEN x % 4 = 0 THEN 'lead' ELSE 'deal' END, NULL, CASE WHEN x % 2 = 0 THEN 45 ELSE 41 END,
+       'Vendor deal ' || x, x * 10, timestamptz '2026-01-01' + (x * 97 % 30000) * interval '10 seconds'
+FROM generate_series(1, 200) x;
+RESET session_replication_role;
+INSERT INTO introw.collaborators (tenant_id, object_id, contact_id)
+SELECT 1, x, c FROM generate_series(2, 30000, 601) x, (VALUES (41), (45)) AS v(c)
+UNION ALL
+SELECT 1, 33000 + x, CASE WHEN x % 2 = 0 THEN 45 ELSE 41 END FROM generate_series(1, 200, 5) x;
+ANALYZE introw.crm_objects, introw.collaborators;
+
+SET ROLE regress_introw_plans;
+SELECT introw.set_contact(46);
+EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 50;
+-- oldest first (the organisation's index read backwards), ties broken by id
+EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals ORDER BY created_at, object_id LIMIT 7;
+SELECT introw.set_contact(41);
+EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 50;
+-- a contact of the large organisation: the tenant's newest deals
+SELECT introw.set_contact(3);
+EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 50;
+RESET ROLE;
+
+-- query = an ordered listing of r (text); the rows, in order, as one text.
+-- With the ordered scan, the planner's other scans of a table are disabled,
+-- so that it is chosen wherever it may be; without it, the planner's own.
+CREATE FUNCTION pg_temp.listing(contact bigint, query text, ordered_scan boolean, OUT rows text, OUT used boolean)
+LANGUAGE plpgsql AS $$
+DECLARE plan text;
+BEGIN
+    PERFORM set_config('introw.ordered_scan', ordered_scan::text, true);
+    PERFORM set_config(s, (NOT ordered_scan)::text, true)
+    FROM unnest(ARRAY['enable_seqscan', 'enable_indexscan', 'enable_indexonlyscan', 'enable_bitmapscan']) AS s;
+    SET LOCAL ROLE regress_introw_plans;
+    PERFORM introw.set_contact(contact, true);
+    EXECUTE format('SELECT string_agg(r, '','') FROM (%s) q', query) INTO rows;
+    used := false;
+    FOR plan IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+        used := used OR plan LIKE '%introw_ordered%';
+    END LOOP;
+    RESET ROLE;
+END $$;
+CREATE TEMP TABLE listings (contact bigint, query text, on_rows text, off_rows text, used boolean);
+DO $$
+DECLARE
+    c bigint;
+    q text;
+    r_on record;
+    r_off record;
+BEGIN
+    FOR c IN SELECT unnest(ARRAY[1, 3, 41, 45, 46, 60]) UNION SELECT g FROM generate_series(7, 6000, 397) g LOOP
+        FOREACH q IN ARRAY ARRAY[
+            'SELECT object_id::text AS r FROM introw.deals ORDER BY created_at DESC, object_id LIMIT 50',
+            'SELECT object_id::text AS r FROM introw.deals ORDER BY created_at, object_id LIMIT 7',
+            'SELECT object_id::text AS r FROM introw.deals ORDER BY created_at DESC, object_id',
+            'SELECT object_id::text AS r FROM introw.deals WHERE amount >= 50000 ORDER BY created_at DESC, object_id LIMIT 20 OFFSET 5',
+            'SELECT object_id::text AS r FROM introw.crm_objects WHERE object_type = ''lead'' ORDER BY created_at DESC, object_id LIMIT 10',
+            'SELECT object_id::text AS r FROM introw.crm_objects WHERE object_type = ''deal'' ORDER BY created_at DESC, object_id LIMIT 30 FOR SHARE',
+            'SELECT (SELECT d.object_id::text FROM introw.deals d WHERE d.amount >= g * 1000 ORDER BY d.created_at DESC, d.object_id LIMIT 1) AS r FROM generate_series(0, 99, 9) g'
+        ] LOOP
+            r_on := pg_temp.listing(c, q, true);
+            r_off := pg_temp.listing(c, q, false);
+            INSERT INTO listings VALUES (c, q, r_on.rows, r_off.rows, r_on.used);
+        END LOOP;
+    END LOOP;
+END $$;
+SELECT count(*) AS listings,
+       count(*) FILTER (WHERE on_rows IS DISTINCT FROM off_rows) AS different,
+       count(*) FILTER (WHERE used) AS by_ordered_scan,
+       count(*) FILTER (WHERE on_rows IS NOT NULL) AS not_empty
+FROM listings;
+SELECT contact, count(*) FILTER (WHERE used) AS by_ordered_scan FROM listings
+WHERE contact IN (41, 45, 46) GROUP BY contact ORDER BY contact;
+-- contact 45's listing holds its organisation's deals, its submissions of
+-- no organisation and its collaborations on other organisations' deals
+SELECT count(*) FILTER (WHERE o.org_id IS NULL) AS submitted, count(*) FILTER (WHERE o.org_id <> 3) AS collaborated,
+       count(*) FILTER (WHERE o.org_id = 3) AS organisation
+FROM listings l, unnest(string_to_array(l.on_rows, ',')::bigint[]) AS r(id)
+JOIN introw.crm_objects o ON o.object_id = r.id
+WHERE l.contact = 45 AND l.query LIKE '%introw.deals ORDER BY created_at DESC, object_id';
+
+-- A generic plan made for one contact reads the arms of the contact in
+-- force when it runs: contact 46's plan, run for contact 45, returns 45's
+-- listing above.
+SET ROLE regress_introw_plans;
+SET plan_cache_mode = force_generic_plan;
+SELECT introw.set_contact(46);
+PREPARE newest_50 AS SELECT string_agg(object_id::text, ',') FROM (
+    SELECT object_id FROM introw.deals ORDER BY created_at DESC, object_id LIMIT 50) q;
+EXPLAIN (COSTS OFF) EXECUTE newest_50;
+CREATE TEMP TABLE generic_46 AS EXECUTE newest_50;
+SELECT introw.set_contact(45);
+CREATE TEMP TABLE generic_45 AS EXECUTE newest_50;
+DEALLOCATE newest_50;
+RESET plan_cache_mode;
+RESET ROLE;
+SELECT l.contact, g.string_agg = l.on_rows AS same_as_listing
+FROM listings l
+JOIN (SELECT 46 AS contact, string_agg FROM generic_46 UNION ALL SELECT 45, string_agg FROM generic_45) g USING (contact)
+WHERE l.query LIKE '%introw.deals ORDER BY created_at DESC, object_id LIMIT 50'
+ORDER BY l.contact;
+
+-- A leaky function in WHERE sees only rows the policy allows: the scan's
+-- quals run the policy first.
+CREATE FUNCTION pg_temp.leak(name text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS $$
+BEGIN
+    RAISE NOTICE 'leak: %', name;
+    RETURN true;
+END $$;
+GRANT EXECUTE ON FUNCTION pg_temp.leak(text) TO regress_introw_plans;
+SET ROLE regress_introw_plans;
+SELECT introw.set_contact(46);
+EXPLAIN (COSTS OFF) SELECT name FROM introw.deals WHERE pg_temp.leak(name) ORDER BY created_at DESC LIMIT 3;
+SELECT name FROM introw.deals WHERE pg_temp.leak(name) ORDER BY created_at DESC LIMIT 3;
+
+-- The arms are the principal's when the scan starts: a cursor planned for
+-- a contact and first read after a switch to an internal user is an
+-- error; after reset_principal it reads nothing.  (All of the cursor is
+-- to be read: planned as the query is.)
+SET cursor_tuple_fraction = 1.0;
+BEGIN;
+DECLARE newest_deals CURSOR FOR SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 5;
+SELECT introw.set_user(1, true);
+FETCH newest_deals;
+ROLLBACK;
+BEGIN;
+DECLARE newest_deals CURSOR FOR SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 5;
+SELECT introw.reset_principal();
+FETCH newest_deals;
+ROLLBACK;
+RESET cursor_tuple_fraction;
+-- the application cannot turn the scan off (a superuser's setting)
+SET introw.ordered_scan = off;
+RESET ROLE;

@@ -5,7 +5,8 @@
  * Loaded on first use of any of the extension's C functions (or at start
  * when listed in shared_preload_libraries).  Registers, once per backend,
  * the transaction callbacks and utility hook of the principal, the
- * executor hook that hands it to parallel workers and the relcache
+ * executor hook that hands it to parallel workers, the planner hook of
+ * the ordered scan of CRM objects and the relcache
  * callback of the visibility stamps, defines the settings (CRM sync, the
  * size of the visibility cache, trust in JWT claims, and the one that
  * carries the principal to parallel workers), and reserves the "introw."
@@ -32,6 +33,7 @@ _PG_init(void)
 	ParallelDefineSetting();
 	VisibilityCacheDefineSetting();
 	TokenDefineSetting();
+	OrderedScanInit();
 	MarkGUCPrefixReserved("introw");
 	PrincipalRegisterCallbacks();
 	PrincipalInstallHooks();

@@ -10,6 +10,7 @@
  * visibility_cache.c  per-backend cache of what the principal may see
  * visibility.c        SQL-callable visibility functions used by policies
  * policy_support.c    read policies' membership tests and planner support
+ * ordered_scan.c      a contact's CRM objects merged in created_at order
  * default_role.c      BEFORE INSERT/UPDATE trigger on partner_contacts
  *-------------------------------------------------------------------------
  */
@@ -120,6 +121,22 @@ extern ArrayType *ContactTabIds(int64 tenant_id, int64 org_id, bool has_role, in
 extern bool LookupContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
 						  bool *has_role, int64 *role_id, bool *restricted);
 extern bool LookupUser(int64 user_id, int64 *tenant_id, AccessKind *access, bool *active);
+
+/* policy_support.c: the read policies' arms */
+typedef enum PolicyTest
+{
+	TEST_UNKNOWN = 0,
+	TEST_TAB,					/* can_see_tab(tab_id) */
+	TEST_ORG_OBJECTS,			/* reads_org_objects(org_id) */
+	TEST_COLLABORATION,			/* collaborates_on(object_id) */
+	TEST_WHOLE_TENANT,			/* reads_whole_tenant(id) */
+	TEST_SUBMITTER				/* submitted_by_contact_id = the contact */
+} PolicyTest;
+
+extern PolicyTest PolicyTestOf(Oid funcid);
+
+/* ordered_scan.c */
+extern void OrderedScanInit(void);
 
 /* visibility_epoch.c */
 typedef struct SnapshotState

@@ -45,16 +45,6 @@ PG_FUNCTION_INFO_V1(introw_reads_whole_tenant);
 PG_FUNCTION_INFO_V1(introw_reads_org_objects);
 PG_FUNCTION_INFO_V1(introw_collaborates_on);
 
-/* The membership tests the support function knows. */
-typedef enum PolicyTest
-{
-	TEST_UNKNOWN = 0,
-	TEST_TAB,					/* can_see_tab(tab_id) */
-	TEST_ORG_OBJECTS,			/* reads_org_objects(org_id) */
-	TEST_COLLABORATION,			/* collaborates_on(object_id) */
-	TEST_WHOLE_TENANT			/* reads_whole_tenant(id) */
-} PolicyTest;
-
 /* What one call site remembers between rows (fn_extra). */
 typedef struct MembershipMemo
 {
@@ -169,8 +159,9 @@ introw_reads_whole_tenant(PG_FUNCTION_ARGS)
  * ------------------------------------------------------------------------
  */
 
-static PolicyTest
-TestOf(Oid funcid)
+/* Which membership test is this function?  (also ordered_scan.c) */
+PolicyTest
+PolicyTestOf(Oid funcid)
 {
 	char	   *name;
 	PolicyTest	test = TEST_UNKNOWN;
@@ -331,7 +322,7 @@ introw_policy_support(PG_FUNCTION_ARGS)
 	if (IsA(raw, SupportRequestIndexCondition))
 	{
 		SupportRequestIndexCondition *req = (SupportRequestIndexCondition *) raw;
-		PolicyTest	test = TestOf(req->funcid);
+		PolicyTest	test = PolicyTestOf(req->funcid);
 
 		if (test != TEST_UNKNOWN)
 			PG_RETURN_POINTER(IndexCondition(req, test));
@@ -339,7 +330,7 @@ introw_policy_support(PG_FUNCTION_ARGS)
 	else if (IsA(raw, SupportRequestSelectivity))
 	{
 		SupportRequestSelectivity *req = (SupportRequestSelectivity *) raw;
-		PolicyTest	test = TestOf(req->funcid);
+		PolicyTest	test = PolicyTestOf(req->funcid);
 
 		if (test != TEST_UNKNOWN)
 		{

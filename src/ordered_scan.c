@@ -1,0 +1,879 @@
+/*-------------------------------------------------------------------------
+ * ordered_scan.c
+ *		A contact's newest (or oldest) CRM objects, merged in order.
+ *
+ * A contact reads the CRM objects of its organisation, those it
+ * collaborates on and those it submitted: arms OR'ed in the read policy of
+ * crm_objects.  For "ORDER BY created_at DESC LIMIT n" the best plan
+ * PostgreSQL can make of an OR is a BitmapOr of the arms: every row of
+ * every arm is fetched, then sorted for the first n.  The query one writes
+ * by hand is a UNION: the organisation's n newest, read in order from the
+ * (tenant_id, org_id, object_type, created_at DESC) index, and the few
+ * collaborations and submissions; it reads n rows, not all of the
+ * organisation's.
+ *
+ * This custom scan of crm_objects does the same inside one scan.  It
+ * fetches the contact's collaborations and submissions (by index), sorts
+ * them in memory, walks the organisation's index in order and merges the
+ * two, each row once.  It is offered beside the planner's own paths, and
+ * chosen on cost, only when all of these hold:
+ *
+ *	 - the planning principal is a contact;
+ *	 - the scan's restriction holds the read policy's OR of exactly its
+ *	   four arms (reads_whole_tenant, reads_org_objects, collaborates_on,
+ *	   the submitter), the policy's tenant test and object_type = a
+ *	   constant: then every row the scan may return is in one of the arms
+ *	   it reads (a contact never reads the whole tenant), so nothing is
+ *	   missed.  Another permissive policy would add an arm to the OR, and
+ *	   the scan is not offered;
+ *	 - the query is ordered by created_at first, and the indexes it reads
+ *	   exist.
+ *
+ * Every row it returns still passes all of the scan's quals, the read
+ * policy first (the planner orders them by security level), so it can
+ * never return a row the policy does not allow.  The arms are read from
+ * the principal in force when the scan starts; a plan made for a contact
+ * that starts for another kind of principal is an error, none for no
+ * principal (which sees nothing).  introw.ordered_scan (superuser) turns
+ * the path off, to compare.
+ *-------------------------------------------------------------------------
+ */
+#include "introw.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_am.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#define SCAN_NAME "introw_ordered"
+
+static bool ordered_scan_enabled = true;
+static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
+
+/* The columns of crm_objects the scan reads, and its three indexes. */
+typedef enum Column
+{
+	COL_TENANT,
+	COL_OBJECT,
+	COL_ORG,
+	COL_TYPE,
+	COL_SUBMITTER,
+	COL_CREATED,
+	NUM_COLUMNS
+} Column;
+
+static const char *const column_names[NUM_COLUMNS] = {
+	"tenant_id", "object_id", "org_id", "object_type", "submitted_by_contact_id", "created_at"
+};
+static const Oid column_types[NUM_COLUMNS] = {
+	INT8OID, INT8OID, INT8OID, TEXTOID, INT8OID, TIMESTAMPTZOID
+};
+
+enum
+{
+	IDX_ORG,					/* (tenant_id, org_id, object_type, created_at) */
+	IDX_OBJECT,					/* (object_id) */
+	IDX_SUBMITTER,				/* (tenant_id, submitted_by_contact_id) */
+	NUM_INDEXES
+};
+
+/* What the plan carries (custom_private), built by PlanInfo/ParseInfo. */
+typedef struct ScanInfo
+{
+	AttrNumber	attnums[NUM_COLUMNS];
+	Oid			indexes[NUM_INDEXES];
+	bool		descending;		/* the query's order */
+	bool		index_descending;	/* the org index's order of created_at */
+	Const	   *object_type;
+} ScanInfo;
+
+/* One collaboration or submission, held in memory. */
+typedef struct HeldRow
+{
+	HeapTuple	tuple;
+	TimestampTz created;
+} HeldRow;
+
+typedef struct OrderedScanState
+{
+	CustomScanState css;
+	ScanInfo	info;
+	bool		started;
+	MemoryContext cxt;			/* the held rows, reset on rescan */
+	HeldRow    *held;			/* sorted in the query's order */
+	int			nheld;
+	int			next_held;
+	ItemPointerData *held_tids; /* sorted, to skip them in the org index */
+	Relation	org_index;
+	IndexScanDesc org_scan;		/* NULL: no organisation arm, or done */
+	TupleTableSlot *org_slot;
+	bool		org_pending;	/* org_slot holds the next organisation row */
+} OrderedScanState;
+
+static void AddOrderedPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte);
+static Plan *PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+							 List *tlist, List *clauses, List *custom_plans);
+static Node *CreateOrderedScanState(CustomScan *cscan);
+static void BeginOrderedScan(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *ExecOrderedScan(CustomScanState *node);
+static void EndOrderedScan(CustomScanState *node);
+static void ReScanOrderedScan(CustomScanState *node);
+static void ExplainOrderedScan(CustomScanState *node, List *ancestors, ExplainState *es);
+
+static const CustomPathMethods path_methods = {
+	.CustomName = SCAN_NAME,
+	.PlanCustomPath = PlanOrderedPath,
+};
+
+static const CustomScanMethods scan_methods = {
+	.CustomName = SCAN_NAME,
+	.CreateCustomScanState = CreateOrderedScanState,
+};
+
+static const CustomExecMethods exec_methods = {
+	.CustomName = SCAN_NAME,
+	.BeginCustomScan = BeginOrderedScan,
+	.ExecCustomScan = ExecOrderedScan,
+	.EndCustomScan = EndOrderedScan,
+	.ReScanCustomScan = ReScanOrderedScan,
+	.ExplainCustomScan = ExplainOrderedScan,
+};
+
+static void
+SetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
+{
+	if (prev_set_rel_pathlist)
+		prev_set_rel_pathlist(root, rel, rti, rte);
+	if (ordered_scan_enabled)
+		AddOrderedPath(root, rel, rti, rte);
+}
+
+void
+OrderedScanInit(void)
+{
+	DefineCustomBoolVariable("introw.ordered_scan",
+							 "Offers the planner a contact's CRM objects merged in created_at order.",
+							 "Off leaves the planner its own paths (results are the same).",
+							 &ordered_scan_enabled, true, PGC_SUSET, 0, NULL, NULL, NULL);
+	RegisterCustomScanMethods(&scan_methods);
+	prev_set_rel_pathlist = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = SetRelPathlist;
+}
+
+/* ------------------------------------------------------------------------
+ * Planning
+ * ------------------------------------------------------------------------
+ */
+
+/* Is node a plain Var of the scanned relation's column attnum? */
+static bool
+IsColumn(Node *node, Index relid, AttrNumber attnum)
+{
+	Var		   *var = (Var *) node;
+
+	return node != NULL && IsA(node, Var) && var->varno == (int) relid &&
+		var->varattno == attnum && var->varlevelsup == 0;
+}
+
+/* Does expr mention the scanned relation, or anything volatile? */
+static bool
+RefersToRelation(Node *expr, Index relid)
+{
+	return bms_is_member(relid, pull_varnos(NULL, expr)) || contain_volatile_functions(expr);
+}
+
+/*
+ * column = something that does not refer to the relation, with the
+ * operator whose function is eqfunc (int8eq, texteq)
+ */
+static Node *
+EqualityValue(Node *clause, Index relid, AttrNumber attnum, Oid eqfunc)
+{
+	OpExpr	   *op = (OpExpr *) clause;
+
+	if (!IsA(clause, OpExpr) || get_opcode(op->opno) != eqfunc || list_length(op->args) != 2 ||
+		!IsColumn(linitial(op->args), relid, attnum) ||
+		RefersToRelation(lsecond(op->args), relid))
+		return NULL;
+	return lsecond(op->args);
+}
+
+/* One arm of the read policy's OR: which one, or TEST_UNKNOWN. */
+static PolicyTest
+ArmOf(Node *arm, const ScanInfo *info, Index relid)
+{
+	FuncExpr   *call = (FuncExpr *) arm;
+	PolicyTest	test;
+	AttrNumber	expected;
+
+	if (EqualityValue(arm, relid, info->attnums[COL_SUBMITTER], F_INT8EQ) != NULL)
+		return TEST_SUBMITTER;
+	if (!IsA(arm, FuncExpr) || list_length(call->args) != 1)
+		return TEST_UNKNOWN;
+	test = PolicyTestOf(call->funcid);
+	switch (test)
+	{
+		case TEST_WHOLE_TENANT:
+		case TEST_COLLABORATION:
+			expected = info->attnums[COL_OBJECT];
+			break;
+		case TEST_ORG_OBJECTS:
+			expected = info->attnums[COL_ORG];
+			break;
+		default:
+			return TEST_UNKNOWN;
+	}
+	return IsColumn(linitial(call->args), relid, expected) ? test : TEST_UNKNOWN;
+}
+
+/* Is clause the read policy's OR, with each of its four arms once? */
+static bool
+IsReadPolicy(Node *clause, const ScanInfo *info, Index relid)
+{
+	BoolExpr   *or = (BoolExpr *) clause;
+	int			seen = 0;
+	ListCell   *lc;
+
+	if (!is_orclause(clause) || list_length(or->args) != 4)
+		return false;
+	foreach(lc, or->args)
+	{
+		PolicyTest	test = ArmOf(lfirst(lc), info, relid);
+
+		if (test == TEST_UNKNOWN || (seen & (1 << test)))
+			return false;
+		seen |= 1 << test;
+	}
+	return true;
+}
+
+/*
+ * The restriction holds the policy's tenant test, its OR and object_type =
+ * a text constant (kept in info).
+ */
+static bool
+RestrictionQualifies(RelOptInfo *rel, ScanInfo *info)
+{
+	bool		tenant = false;
+	bool		policy = false;
+	ListCell   *lc;
+
+	info->object_type = NULL;
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		Node	   *clause = (Node *) rinfo->clause;
+		Node	   *value;
+
+		if (rinfo->pseudoconstant)
+			continue;
+		if (EqualityValue(clause, rel->relid, info->attnums[COL_TENANT], F_INT8EQ))
+			tenant = true;
+		else if (IsReadPolicy(clause, info, rel->relid))
+			policy = true;
+		else if ((value = EqualityValue(clause, rel->relid, info->attnums[COL_TYPE],
+										F_TEXTEQ)) != NULL &&
+				 IsA(value, Const) && !((Const *) value)->constisnull)
+			info->object_type = (Const *) value;
+	}
+	return tenant && policy && info->object_type != NULL;
+}
+
+/* The columns by name, each of its expected type and NOT NULL. */
+static bool
+FindColumns(Oid relid, ScanInfo *info)
+{
+	for (int i = 0; i < NUM_COLUMNS; i++)
+	{
+		info->attnums[i] = get_attnum(relid, column_names[i]);
+		if (info->attnums[i] == InvalidAttrNumber ||
+			get_atttype(relid, info->attnums[i]) != column_types[i])
+			return false;
+	}
+	return true;
+}
+
+/* Are the index's leading key columns these, in order? */
+static bool
+IndexLeads(IndexOptInfo *index, const ScanInfo *info, const Column *columns, int n)
+{
+	if (index->relam != BTREE_AM_OID || index->indpred != NIL || !index->amhasgettuple ||
+		index->nkeycolumns < n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (index->indexkeys[i] != info->attnums[columns[i]])
+			return false;
+	return true;
+}
+
+/* The three indexes, found by their key columns. */
+static bool
+FindIndexes(RelOptInfo *rel, ScanInfo *info, IndexOptInfo **org_index)
+{
+	static const Column org[] = {COL_TENANT, COL_ORG, COL_TYPE, COL_CREATED};
+	static const Column object[] = {COL_OBJECT};
+	static const Column submitter[] = {COL_TENANT, COL_SUBMITTER};
+	ListCell   *lc;
+
+	*org_index = NULL;
+	memset(info->indexes, 0, sizeof(info->indexes));
+	foreach(lc, rel->indexlist)
+	{
+		IndexOptInfo *index = lfirst_node(IndexOptInfo, lc);
+
+		if (*org_index == NULL && IndexLeads(index, info, org, lengthof(org)))
+			*org_index = index;
+		else if (!OidIsValid(info->indexes[IDX_OBJECT]) &&
+				 IndexLeads(index, info, object, lengthof(object)))
+			info->indexes[IDX_OBJECT] = index->indexoid;
+		else if (!OidIsValid(info->indexes[IDX_SUBMITTER]) &&
+				 IndexLeads(index, info, submitter, lengthof(submitter)))
+			info->indexes[IDX_SUBMITTER] = index->indexoid;
+	}
+	if (*org_index == NULL)
+		return false;
+	info->indexes[IDX_ORG] = (*org_index)->indexoid;
+	info->index_descending = (*org_index)->reverse_sort[3];
+	return OidIsValid(info->indexes[IDX_OBJECT]) && OidIsValid(info->indexes[IDX_SUBMITTER]);
+}
+
+/*
+ * Is the query ordered first by created_at of this relation, with the org
+ * index's sort operator family?  Sets info->descending.
+ */
+static bool
+OrderedByCreated(PlannerInfo *root, RelOptInfo *rel, IndexOptInfo *org_index, ScanInfo *info)
+{
+	PathKey    *pathkey;
+	ListCell   *lc;
+
+	if (root->query_pathkeys == NIL)
+		return false;
+	pathkey = linitial_node(PathKey, root->query_pathkeys);
+	if (pathkey->pk_eclass->ec_has_volatile ||
+		pathkey->pk_opfamily != org_index->sortopfamily[3] ||
+		(pathkey->pk_strategy != BTLessStrategyNumber &&
+		 pathkey->pk_strategy != BTGreaterStrategyNumber))
+		return false;
+	info->descending = pathkey->pk_strategy == BTGreaterStrategyNumber;
+	foreach(lc, pathkey->pk_eclass->ec_members)
+	{
+		EquivalenceMember *member = (EquivalenceMember *) lfirst(lc);
+
+		if (IsColumn((Node *) member->em_expr, rel->relid, info->attnums[COL_CREATED]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * System columns other than ctid and tableoid cannot be read from the
+ * scan's slot (it holds copies): no path when the query's output or the
+ * scan's quals need one.
+ */
+static bool
+NeedsSystemColumns(RelOptInfo *rel)
+{
+	Bitmapset  *attrs = NULL;
+	ListCell   *lc;
+	int			x = -1;
+
+	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
+	foreach(lc, rel->baserestrictinfo)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause, rel->relid, &attrs);
+	while ((x = bms_next_member(attrs, x)) >= 0)
+	{
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno < 0 && attno != SelfItemPointerAttributeNumber &&
+			attno != TableOidAttributeNumber)
+			return true;
+	}
+	return false;
+}
+
+static Oid
+CrmObjectsRelid(void)
+{
+	Oid			nsp = get_namespace_oid("introw", true);
+
+	return OidIsValid(nsp) ? get_relname_relid("crm_objects", nsp) : InvalidOid;
+}
+
+/*
+ * Cost: the held rows are fetched (one random page each) and sorted before
+ * the first row; each of the organisation's rows then costs an index
+ * tuple and a random heap page.  A LIMIT takes its fraction of the rest.
+ */
+static void
+CostPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *path, int ncollab)
+{
+	double		held = ncollab + 10.0;
+	Cost		per_row = cpu_index_tuple_cost + cpu_tuple_cost + random_page_cost +
+		rel->baserestrictcost.per_tuple;
+
+	path->path.rows = rel->rows;
+	path->path.startup_cost = rel->baserestrictcost.startup + held * per_row +
+		2.0 * cpu_operator_cost * held * log(held) / log(2.0);
+	path->path.total_cost = path->path.startup_cost + rel->rows * per_row +
+		rel->reltarget->cost.per_tuple * rel->rows;
+}
+
+static List *
+InfoToList(const ScanInfo *info)
+{
+	List	   *ints = NIL;
+	List	   *oids = NIL;
+
+	for (int i = 0; i < NUM_COLUMNS; i++)
+		ints = lappend_int(ints, info->attnums[i]);
+	ints = lappend_int(ints, info->descending);
+	ints = lappend_int(ints, info->index_descending);
+	for (int i = 0; i < NUM_INDEXES; i++)
+		oids = lappend_oid(oids, info->indexes[i]);
+	return list_make3(ints, oids, copyObject(info->object_type));
+}
+
+static void
+InfoFromList(List *list, ScanInfo *info)
+{
+	List	   *ints = linitial(list);
+	List	   *oids = lsecond(list);
+
+	for (int i = 0; i < NUM_COLUMNS; i++)
+		info->attnums[i] = list_nth_int(ints, i);
+	info->descending = list_nth_int(ints, NUM_COLUMNS);
+	info->index_descending = list_nth_int(ints, NUM_COLUMNS + 1);
+	for (int i = 0; i < NUM_INDEXES; i++)
+		info->indexes[i] = list_nth_oid(oids, i);
+	info->object_type = lthird_node(Const, list);
+}
+
+static void
+AddOrderedPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
+{
+	ScanInfo	info;
+	IndexOptInfo *org_index;
+	const VisibilityCache *cache;
+	CustomPath *path;
+
+	if (rel->reloptkind != RELOPT_BASEREL || rte->rtekind != RTE_RELATION || rte->inh ||
+		rti == (Index) root->parse->resultRelation || root->query_pathkeys == NIL ||
+		rte->relid != CrmObjectsRelid())
+		return;
+	if (!FindColumns(rte->relid, &info) || !FindIndexes(rel, &info, &org_index) ||
+		!OrderedByCreated(root, rel, org_index, &info) || NeedsSystemColumns(rel) ||
+		!RestrictionQualifies(rel, &info))
+		return;
+	cache = GetVisibilityCache();
+	if (cache->access != ACCESS_CONTACT)
+		return;
+
+	path = makeNode(CustomPath);
+	path->path.pathtype = T_CustomScan;
+	path->path.parent = rel;
+	path->path.pathtarget = rel->reltarget;
+	path->path.param_info = NULL;
+	path->path.parallel_aware = false;
+	path->path.parallel_safe = false;
+	path->path.parallel_workers = 0;
+	path->path.pathkeys = list_make1(linitial(root->query_pathkeys));
+	path->flags = 0;
+	path->custom_paths = NIL;
+	path->custom_private = InfoToList(&info);
+	path->methods = &path_methods;
+	CostPath(root, rel, path,
+			 ArrayGetNItems(ARR_NDIM(cache->collab_object_ids), ARR_DIMS(cache->collab_object_ids)));
+	add_path(rel, &path->path);
+}
+
+static Plan *
+PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+				List *tlist, List *clauses, List *custom_plans)
+{
+	CustomScan *cscan = makeNode(CustomScan);
+
+	cscan->scan.plan.targetlist = tlist;
+	/* already in execution order, the policy's quals first */
+	cscan->scan.plan.qual = extract_actual_clauses(clauses, false);
+	cscan->scan.scanrelid = rel->relid;
+	cscan->flags = best_path->flags;
+	cscan->custom_plans = NIL;
+	cscan->custom_exprs = NIL;
+	cscan->custom_private = best_path->custom_private;
+	cscan->custom_scan_tlist = NIL;
+	cscan->methods = &scan_methods;
+	return &cscan->scan.plan;
+}
+
+/* ------------------------------------------------------------------------
+ * Execution
+ * ------------------------------------------------------------------------
+ */
+
+static Node *
+CreateOrderedScanState(CustomScan *cscan)
+{
+	OrderedScanState *state = palloc0(sizeof(OrderedScanState));
+
+	NodeSetTag(state, T_CustomScanState);
+	state->css.methods = &exec_methods;
+	InfoFromList(cscan->custom_private, &state->info);
+	return (Node *) state;
+}
+
+static void
+BeginOrderedScan(CustomScanState *node, EState *estate, int eflags)
+{
+	OrderedScanState *state = (OrderedScanState *) node;
+
+	state->cxt = AllocSetContextCreate(estate->es_query_cxt, "introw ordered scan",
+									   ALLOCSET_DEFAULT_SIZES);
+}
+
+/* column = value, with the equality of the index column's operator family */
+static void
+EqualityKey(ScanKey key, Relation index, int column, Oid type, Datum value, int flags)
+{
+	Oid			opfamily = index->rd_opfamily[column];
+	Oid			opno = get_opfamily_member(opfamily, type, type, BTEqualStrategyNumber);
+
+	if (!OidIsValid(opno))
+		elog(ERROR, "no equality operator for type %u in operator family %u", type, opfamily);
+	ScanKeyEntryInitialize(key, flags, column + 1, BTEqualStrategyNumber, type,
+						   index->rd_indcollation[column], get_opcode(opno), value);
+}
+
+static int
+CompareTimes(TimestampTz a, TimestampTz b)
+{
+	return a < b ? -1 : a > b ? 1 : 0;
+}
+
+static TimestampTz
+CreatedOf(OrderedScanState *state, TupleTableSlot *slot)
+{
+	bool		isnull;
+	Datum		value = slot_getattr(slot, state->info.attnums[COL_CREATED], &isnull);
+
+	if (isnull)
+		elog(ERROR, "crm_objects.created_at is NULL");
+	return DatumGetTimestampTz(value);
+}
+
+/* Fetch every row an index scan with these keys returns into the held rows. */
+static void
+HoldRows(OrderedScanState *state, Oid indexid, ScanKey keys, int nkeys, int *allocated)
+{
+	Relation	heap = state->css.ss.ss_currentRelation;
+	EState	   *estate = state->css.ss.ps.state;
+	Relation	index = index_open(indexid, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(heap, NULL);
+	IndexScanDesc scan = index_beginscan(heap, index, estate->es_snapshot, nkeys, 0);
+
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (state->nheld == *allocated)
+		{
+			*allocated *= 2;
+			state->held = repalloc_huge(state->held, sizeof(HeldRow) * *allocated);
+		}
+		old = MemoryContextSwitchTo(state->cxt);
+		state->held[state->nheld].tuple = ExecCopySlotHeapTuple(slot);
+		MemoryContextSwitchTo(old);
+		state->held[state->nheld].created = CreatedOf(state, slot);
+		state->nheld++;
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(index, AccessShareLock);
+}
+
+static int
+CompareHeldTids(const void *a, const void *b)
+{
+	return ItemPointerCompare(&((const HeldRow *) a)->tuple->t_self,
+							  &((const HeldRow *) b)->tuple->t_self);
+}
+
+static int
+CompareHeldOrder(const void *a, const void *b, void *descending)
+{
+	int			c = CompareTimes(((const HeldRow *) a)->created, ((const HeldRow *) b)->created);
+
+	return *(bool *) descending ? -c : c;
+}
+
+/*
+ * The collaborations and the submissions, each row once, sorted in the
+ * query's order; and their tids, sorted, to skip them in the org index.
+ */
+static void
+HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64 contact_id,
+								 ArrayType *collaborations)
+{
+	int			allocated = 16;
+	int			unique = 0;
+	ScanKeyData keys[2];
+	Relation	index;
+
+	state->held = MemoryContextAlloc(state->cxt, sizeof(HeldRow) * allocated);
+	state->nheld = 0;
+
+	if (ArrayGetNItems(ARR_NDIM(collaborations), ARR_DIMS(collaborations)) > 0)
+	{
+		index = index_open(state->info.indexes[IDX_OBJECT], AccessShareLock);
+		EqualityKey(&keys[0], index, 0, INT8OID, PointerGetDatum(collaborations),
+					SK_SEARCHARRAY);
+		index_close(index, AccessShareLock);
+		HoldRows(state, state->info.indexes[IDX_OBJECT], keys, 1, &allocated);
+	}
+
+	index = index_open(state->info.indexes[IDX_SUBMITTER], AccessShareLock);
+	EqualityKey(&keys[0], index, 0, INT8OID, Int64GetDatum(tenant_id), 0);
+	EqualityKey(&keys[1], index, 1, INT8OID, Int64GetDatum(contact_id), 0);
+	index_close(index, AccessShareLock);
+	HoldRows(state, state->info.indexes[IDX_SUBMITTER], keys, 2, &allocated);
+
+	/* a submission the contact also collaborates on: once */
+	qsort(state->held, state->nheld, sizeof(HeldRow), CompareHeldTids);
+	for (int i = 0; i < state->nheld; i++)
+		if (unique == 0 || CompareHeldTids(&state->held[unique - 1], &state->held[i]) != 0)
+			state->held[unique++] = state->held[i];
+	state->nheld = unique;
+
+	state->held_tids = MemoryContextAlloc(state->cxt, sizeof(ItemPointerData) * Max(unique, 1));
+	for (int i = 0; i < unique; i++)
+		state->held_tids[i] = state->held[i].tuple->t_self;
+
+	qsort_arg(state->held, state->nheld, sizeof(HeldRow), CompareHeldOrder,
+			  &state->info.descending);
+	state->next_held = 0;
+}
+
+/* The organisation's index, from its newest (or oldest) row of the type. */
+static void
+BeginOrganisationArm(OrderedScanState *state, int64 tenant_id, int64 org_id)
+{
+	Relation	heap = state->css.ss.ss_currentRelation;
+	EState	   *estate = state->css.ss.ps.state;
+	ScanKeyData keys[3];
+
+	state->org_index = index_open(state->info.indexes[IDX_ORG], AccessShareLock);
+	EqualityKey(&keys[0], state->org_index, 0, INT8OID, Int64GetDatum(tenant_id), 0);
+	EqualityKey(&keys[1], state->org_index, 1, INT8OID, Int64GetDatum(org_id), 0);
+	EqualityKey(&keys[2], state->org_index, 2, TEXTOID, state->info.object_type->constvalue, 0);
+	state->org_slot = table_slot_create(heap, NULL);
+	state->org_scan = index_beginscan(heap, state->org_index, estate->es_snapshot, 3, 0);
+	index_rescan(state->org_scan, keys, 3, NULL, 0);
+}
+
+/*
+ * Read the arms of the principal in force now.  A contact's organisation
+ * arm is its own organisation, or none for a restricted contact.
+ */
+static void
+StartScan(OrderedScanState *state)
+{
+	const VisibilityCache *cache = GetVisibilityCache();
+	int64		tenant_id = cache->tenant_id;
+	int64		contact_id = cache->principal_id;
+	int64		org_id = 0;
+	ArrayType  *collaborations;
+	int			norgs;
+
+	state->started = true;
+	state->nheld = 0;
+	state->next_held = 0;
+	state->org_pending = false;
+	if (cache->access == ACCESS_NONE)
+		return;					/* no principal: nothing is visible */
+	if (cache->access != ACCESS_CONTACT)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this statement was planned for a partner contact, and the principal is no longer one"),
+				 errhint("Run the statement again: it is planned afresh for the new principal.")));
+	norgs = ArrayGetNItems(ARR_NDIM(cache->object_org_ids), ARR_DIMS(cache->object_org_ids));
+	if (norgs > 1)
+		elog(ERROR, "a partner contact reads the CRM objects of %d organisations", norgs);
+
+	if (norgs == 1)
+		org_id = ((int64 *) ARR_DATA_PTR(cache->object_org_ids))[0];
+	/* a copy: the cache may be rebuilt while the scan runs */
+	collaborations = MemoryContextAlloc(state->cxt, VARSIZE(cache->collab_object_ids));
+	memcpy(collaborations, cache->collab_object_ids, VARSIZE(cache->collab_object_ids));
+
+	HoldCollaborationsAndSubmissions(state, tenant_id, contact_id, collaborations);
+	if (norgs == 1)
+		BeginOrganisationArm(state, tenant_id, org_id);
+}
+
+static void
+EndOrganisationArm(OrderedScanState *state)
+{
+	if (state->org_scan != NULL)
+		index_endscan(state->org_scan);
+	if (state->org_slot != NULL)
+		ExecDropSingleTupleTableSlot(state->org_slot);
+	if (state->org_index != NULL)
+		index_close(state->org_index, AccessShareLock);
+	state->org_scan = NULL;
+	state->org_slot = NULL;
+	state->org_index = NULL;
+	state->org_pending = false;
+}
+
+static bool
+IsHeld(OrderedScanState *state, ItemPointer tid)
+{
+	int			lo = 0;
+	int			hi = state->nheld - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		int			c = ItemPointerCompare(&state->held_tids[mid], tid);
+
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+/* Load the next organisation row not among the held ones into org_slot. */
+static void
+AdvanceOrganisationArm(OrderedScanState *state)
+{
+	ScanDirection dir = state->info.descending == state->info.index_descending ?
+		ForwardScanDirection : BackwardScanDirection;
+
+	while (index_getnext_slot(state->org_scan, dir, state->org_slot))
+	{
+		if (!IsHeld(state, &state->org_slot->tts_tid))
+		{
+			state->org_pending = true;
+			return;
+		}
+	}
+	EndOrganisationArm(state);
+}
+
+/* The next row in order, into the scan slot; an empty slot at the end. */
+static TupleTableSlot *
+NextRow(ScanState *ss)
+{
+	OrderedScanState *state = (OrderedScanState *) ss;
+	TupleTableSlot *slot = ss->ss_ScanTupleSlot;
+	HeldRow    *held;
+
+	if (!state->started)
+		StartScan(state);
+	if (!state->org_pending && state->org_scan != NULL)
+		AdvanceOrganisationArm(state);
+
+	held = state->next_held < state->nheld ? &state->held[state->next_held] : NULL;
+	if (state->org_pending &&
+		(held == NULL ||
+		 (state->info.descending ? 1 : -1) *
+		 CompareTimes(CreatedOf(state, state->org_slot), held->created) >= 0))
+	{
+		ExecCopySlot(slot, state->org_slot);
+		slot->tts_tid = state->org_slot->tts_tid;
+		state->org_pending = false;
+	}
+	else if (held != NULL)
+	{
+		ExecForceStoreHeapTuple(held->tuple, slot, false);
+		slot->tts_tid = held->tuple->t_self;
+		state->next_held++;
+	}
+	else
+		return ExecClearTuple(slot);
+	slot->tts_tableOid = RelationGetRelid(ss->ss_currentRelation);
+	return slot;
+}
+
+/* The quals, rechecked by ExecScan, are the scan's only condition. */
+static bool
+RecheckRow(ScanState *ss, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static TupleTableSlot *
+ExecOrderedScan(CustomScanState *node)
+{
+	return ExecScan(&node->ss, NextRow, RecheckRow);
+}
+
+static void
+ResetScan(OrderedScanState *state)
+{
+	EndOrganisationArm(state);
+	MemoryContextReset(state->cxt);
+	state->held = NULL;
+	state->held_tids = NULL;
+	state->nheld = 0;
+	state->next_held = 0;
+	state->started = false;
+}
+
+static void
+EndOrderedScan(CustomScanState *node)
+{
+	EndOrganisationArm((OrderedScanState *) node);
+}
+
+static void
+ReScanOrderedScan(CustomScanState *node)
+{
+	ResetScan((OrderedScanState *) node);
+	ExecScanReScan(&node->ss);
+}
+
+static void
+ExplainOrderedScan(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	OrderedScanState *state = (OrderedScanState *) node;
+	char	   *org = get_rel_name(state->info.indexes[IDX_ORG]);
+	char	   *object = get_rel_name(state->info.indexes[IDX_OBJECT]);
+	char	   *submitter = get_rel_name(state->info.indexes[IDX_SUBMITTER]);
+
+	ExplainPropertyText("Order", state->info.descending ? "created_at DESC" : "created_at", es);
+	ExplainPropertyText("Merged",
+						psprintf("organisation (%s), collaborations (%s), submissions (%s)",
+								 org ? org : "?", object ? object : "?",
+								 submitter ? submitter : "?"), es);
+}
