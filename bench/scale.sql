@@ -47,7 +47,7 @@ SELECT 1, t, 1 + (t + 1) % 3 FROM generate_series(1, 100 + 5000 * :scale) t WHER
 
 -- items: about 20.6 per tab
 INSERT INTO introw.content_items (tenant_id, item_id, tab_id, kind, title, url, created_at) OVERRIDING SYSTEM VALUE
-SELECT 1, i, 1 + (i * 7919) % (100 + 5000 * :scale),
+SELECT 1, i, 1 + (i::bigint * 7919) % (100 + 5000 * :scale),
        (ARRAY['file', 'link', 'asset', 'form', 'document'])[1 + i % 5], 'Item ' || i, 'https://x.test/' || i,
        timestamptz '2026-01-01' + i * interval '1 minute'
 FROM generate_series(1, 105000 * :scale) i;

@@ -283,22 +283,47 @@ SELECT introw.set_contact(46);
 EXPLAIN (COSTS OFF) SELECT name FROM introw.deals WHERE pg_temp.leak(name) ORDER BY created_at DESC LIMIT 3;
 SELECT name FROM introw.deals WHERE pg_temp.leak(name) ORDER BY created_at DESC LIMIT 3;
 
--- The arms are the principal's when the scan starts: a cursor planned for
--- a contact and first read after a switch to an internal user is an
--- error; after reset_principal it reads nothing.  (All of the cursor is
--- to be read: planned as the query is.)
-SET cursor_tuple_fraction = 1.0;
-BEGIN;
-DECLARE newest_deals CURSOR FOR SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 5;
-SELECT introw.set_user(1, true);
-FETCH newest_deals;
-ROLLBACK;
-BEGIN;
-DECLARE newest_deals CURSOR FOR SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 5;
+-- The arms are the principal's when the scan starts.  A plan made for a
+-- contact may first run after a switch to an internal user (before the
+-- backend's plans are made again): it then reads the tenant's newest
+-- deals in order, and returns what the admin's own plan returns.  After
+-- reset_principal it reads nothing.
+SET plan_cache_mode = force_generic_plan;
+PREPARE newest_5 AS SELECT object_id FROM introw.deals ORDER BY created_at DESC, object_id LIMIT 5;
+EXPLAIN (COSTS OFF) EXECUTE newest_5;
+-- the contact's plan runs once for the admin (its rows: the cursor below)
+SELECT introw.set_user(1);
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE newest_5;
+SELECT introw.set_contact(46);
+EXECUTE newest_5;
 SELECT introw.reset_principal();
-FETCH newest_deals;
+EXECUTE newest_5;
+DEALLOCATE newest_5;
+RESET plan_cache_mode;
+-- a cursor planned for the contact (as the statement above: all of it is
+-- to be read), first read after the switch: the admin's newest deals
+SET cursor_tuple_fraction = 1.0;
+SELECT introw.set_contact(46);
+BEGIN;
+DECLARE newest_deals CURSOR FOR SELECT object_id FROM introw.deals ORDER BY created_at DESC, object_id LIMIT 5;
+SELECT introw.set_user(1, true);
+FETCH ALL newest_deals;
+SELECT object_id FROM introw.deals ORDER BY created_at DESC, object_id LIMIT 5;
 ROLLBACK;
 RESET cursor_tuple_fraction;
+-- Not offered: for a sample (TABLESAMPLE returns a sample, not the
+-- newest rows), and where row-level security does not apply (a superuser
+-- with a contact principal writing the policy's OR by hand).
+EXPLAIN (COSTS OFF) SELECT object_id FROM introw.crm_objects TABLESAMPLE SYSTEM (50) REPEATABLE (1)
+WHERE object_type = 'deal' ORDER BY created_at DESC LIMIT 5;
+RESET ROLE;
+SELECT introw.set_contact(46);
+EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals
+WHERE tenant_id = 1 AND (introw.reads_whole_tenant(object_id) OR introw.reads_org_objects(org_id)
+                         OR introw.collaborates_on(object_id) OR submitted_by_contact_id = 999)
+ORDER BY created_at DESC LIMIT 5;
+SELECT introw.reset_principal();
+SET ROLE regress_introw_plans;
 -- the application cannot turn the scan off (a superuser's setting)
 SET introw.ordered_scan = off;
 RESET ROLE;

@@ -1,4 +1,4 @@
--- ALTER EXTENSION introw_roles UPDATE from 1.0 to the default version (sql/introw_roles--1.0--1.1.sql, sql/introw_roles--1.1--1.2.sql):
+-- ALTER EXTENSION introw_roles UPDATE from 1.0 to the default version (sql/introw_roles--1.0--1.1.sql, sql/introw_roles--1.1--1.2.sql, sql/introw_roles--1.2--1.3.sql):
 -- every row is kept, and every principal sees exactly what it saw before.
 CREATE DATABASE introw_upgrade;
 \c introw_upgrade
@@ -80,3 +80,44 @@ WHERE t.tenant_id = fx('acme') AND NOT EXISTS (SELECT 1 FROM introw.tab_roles x 
 SET ROLE regress_introw_app;
 SELECT count(*) AS rep_tabs_after FROM introw.tabs;
 RESET ROLE;
+
+-- An analyst granted under 1.2 (policies TO the role) is an analyst after
+-- the update to 1.3: a row of introw.analysts, the same policies, the same
+-- reads.
+\c postgres
+CREATE DATABASE introw_upgrade_analyst;
+\c introw_upgrade_analyst
+SET client_min_messages = warning;
+CREATE EXTENSION introw_roles VERSION '1.2';
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_introw_upgrade_analyst') THEN
+        CREATE ROLE regress_introw_upgrade_analyst NOLOGIN NOBYPASSRLS;
+    END IF;
+END $$;
+RESET client_min_messages;
+\set ECHO none
+\set QUIET on
+\i test/fixture.sql
+\set QUIET off
+\set ECHO all
+SELECT introw.grant_analyst('regress_introw_upgrade_analyst');
+CREATE TABLE public.policies_before AS
+SELECT tablename, roles::text FROM pg_policies WHERE schemaname = 'introw' AND policyname = 'analyst_read';
+SET ROLE regress_introw_upgrade_analyst;
+CREATE TEMP TABLE analyst_before AS
+SELECT (SELECT count(*) FROM introw.partner_contacts) AS contacts, (SELECT count(*) FROM introw.crm_objects) AS objects;
+RESET ROLE;
+ALTER EXTENSION introw_roles UPDATE TO '1.3';
+SELECT role_name FROM introw.analysts;
+SELECT count(*) AS tables, count(*) FILTER (WHERE p.roles::text = b.roles) AS same_roles
+FROM public.policies_before b LEFT JOIN pg_policies p
+  ON p.schemaname = 'introw' AND p.policyname = 'analyst_read' AND p.tablename = b.tablename;
+SET ROLE regress_introw_upgrade_analyst;
+SELECT (SELECT count(*) FROM introw.partner_contacts) = contacts AS same_contacts,
+       (SELECT count(*) FROM introw.crm_objects) = objects AS same_objects, contacts > 0 AS some
+FROM analyst_before;
+RESET ROLE;
+\c postgres
+DROP DATABASE introw_upgrade_analyst;
+DROP ROLE regress_introw_upgrade_analyst;

@@ -19,23 +19,30 @@
  * chosen on cost, only when all of these hold:
  *
  *	 - the planning principal is a contact;
- *	 - the scan's restriction holds the read policy's OR of exactly its
- *	   four arms (reads_whole_tenant, reads_org_objects, collaborates_on,
- *	   the submitter), the policy's tenant test and object_type = a
- *	   constant: then every row the scan may return is in one of the arms
- *	   it reads (a contact never reads the whole tenant), so nothing is
- *	   missed.  Another permissive policy would add an arm to the OR, and
+ *	 - the scan's row-level security quals hold the read policy's OR of
+ *	   exactly its four arms (reads_whole_tenant, reads_org_objects,
+ *	   collaborates_on, the submitter) and its tenant test, and the query
+ *	   asks for object_type = a constant (deterministic collation): then
+ *	   every row the scan may return is in one of the arms it reads (a
+ *	   contact never reads the whole tenant), so nothing is missed.
+ *	   Another permissive policy (an analyst's) adds an arm to the OR, and
  *	   the scan is not offered;
  *	 - the query is ordered by created_at first, and the indexes it reads
- *	   exist.
+ *	   exist: (tenant_id, org_id, object_type, created_at), (object_id),
+ *	   (tenant_id, submitted_by_contact_id) and (tenant_id, object_type,
+ *	   created_at).
  *
  * Every row it returns still passes all of the scan's quals, the read
  * policy first (the planner orders them by security level), so it can
- * never return a row the policy does not allow.  The arms are read from
- * the principal in force when the scan starts; a plan made for a contact
- * that starts for another kind of principal is an error, none for no
- * principal (which sees nothing).  introw.ordered_scan (superuser) turns
- * the path off, to compare.
+ * never return a row the policy does not allow.  The arms are those of the
+ * principal in force when the scan starts.  A plan made for a contact may
+ * start for another kind of principal (a cursor read after a switch, a
+ * cached plan before the backend's plans are made again): then it reads
+ * the tenant's rows of the type from the (tenant_id, object_type,
+ * created_at) index in order, as the planner would for an internal user,
+ * and the quals decide.  With no principal it reads nothing (nothing is
+ * visible).  introw.ordered_scan (superuser) turns the path off, to
+ * compare.
  *-------------------------------------------------------------------------
  */
 #include "introw.h"
@@ -46,6 +53,7 @@
 #include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "catalog/pg_attribute.h"
 #include "access/tableam.h"
 #include "catalog/pg_am.h"
 #include "catalog/namespace.h"
@@ -67,6 +75,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #define SCAN_NAME "introw_ordered"
@@ -98,6 +107,7 @@ enum
 	IDX_ORG,					/* (tenant_id, org_id, object_type, created_at) */
 	IDX_OBJECT,					/* (object_id) */
 	IDX_SUBMITTER,				/* (tenant_id, submitted_by_contact_id) */
+	IDX_TENANT,					/* (tenant_id, object_type, created_at) */
 	NUM_INDEXES
 };
 
@@ -107,11 +117,12 @@ typedef struct ScanInfo
 	AttrNumber	attnums[NUM_COLUMNS];
 	Oid			indexes[NUM_INDEXES];
 	bool		descending;		/* the query's order */
-	bool		index_descending;	/* the org index's order of created_at */
+	bool		index_descending[NUM_INDEXES];	/* each ordered index's order of
+												 * created_at */
 	Const	   *object_type;
 } ScanInfo;
 
-/* One collaboration or submission, held in memory. */
+/* One collaboration or submission of the type, held in memory. */
 typedef struct HeldRow
 {
 	HeapTuple	tuple;
@@ -128,10 +139,11 @@ typedef struct OrderedScanState
 	int			nheld;
 	int			next_held;
 	ItemPointerData *held_tids; /* sorted, to skip them in the org index */
+	int			ordered;		/* the index read in order: IDX_ORG or IDX_TENANT */
 	Relation	org_index;
-	IndexScanDesc org_scan;		/* NULL: no organisation arm, or done */
+	IndexScanDesc org_scan;		/* NULL: no ordered arm, or done */
 	TupleTableSlot *org_slot;
-	bool		org_pending;	/* org_slot holds the next organisation row */
+	bool		org_pending;	/* org_slot holds the next ordered row */
 } OrderedScanState;
 
 static void AddOrderedPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte);
@@ -201,9 +213,9 @@ IsColumn(Node *node, Index relid, AttrNumber attnum)
 
 /* Does expr mention the scanned relation, or anything volatile? */
 static bool
-RefersToRelation(Node *expr, Index relid)
+RefersToRelation(PlannerInfo *root, Node *expr, Index relid)
 {
-	return bms_is_member(relid, pull_varnos(NULL, expr)) || contain_volatile_functions(expr);
+	return bms_is_member(relid, pull_varnos(root, expr)) || contain_volatile_functions(expr);
 }
 
 /*
@@ -211,26 +223,26 @@ RefersToRelation(Node *expr, Index relid)
  * operator whose function is eqfunc (int8eq, texteq)
  */
 static Node *
-EqualityValue(Node *clause, Index relid, AttrNumber attnum, Oid eqfunc)
+EqualityValue(PlannerInfo *root, Node *clause, Index relid, AttrNumber attnum, Oid eqfunc)
 {
 	OpExpr	   *op = (OpExpr *) clause;
 
 	if (!IsA(clause, OpExpr) || get_opcode(op->opno) != eqfunc || list_length(op->args) != 2 ||
 		!IsColumn(linitial(op->args), relid, attnum) ||
-		RefersToRelation(lsecond(op->args), relid))
+		RefersToRelation(root, lsecond(op->args), relid))
 		return NULL;
 	return lsecond(op->args);
 }
 
 /* One arm of the read policy's OR: which one, or TEST_UNKNOWN. */
 static PolicyTest
-ArmOf(Node *arm, const ScanInfo *info, Index relid)
+ArmOf(PlannerInfo *root, Node *arm, const ScanInfo *info, Index relid)
 {
 	FuncExpr   *call = (FuncExpr *) arm;
 	PolicyTest	test;
 	AttrNumber	expected;
 
-	if (EqualityValue(arm, relid, info->attnums[COL_SUBMITTER], F_INT8EQ) != NULL)
+	if (EqualityValue(root, arm, relid, info->attnums[COL_SUBMITTER], F_INT8EQ) != NULL)
 		return TEST_SUBMITTER;
 	if (!IsA(arm, FuncExpr) || list_length(call->args) != 1)
 		return TEST_UNKNOWN;
@@ -252,7 +264,7 @@ ArmOf(Node *arm, const ScanInfo *info, Index relid)
 
 /* Is clause the read policy's OR, with each of its four arms once? */
 static bool
-IsReadPolicy(Node *clause, const ScanInfo *info, Index relid)
+IsReadPolicy(PlannerInfo *root, Node *clause, const ScanInfo *info, Index relid)
 {
 	BoolExpr   *or = (BoolExpr *) clause;
 	int			seen = 0;
@@ -262,7 +274,7 @@ IsReadPolicy(Node *clause, const ScanInfo *info, Index relid)
 		return false;
 	foreach(lc, or->args)
 	{
-		PolicyTest	test = ArmOf(lfirst(lc), info, relid);
+		PolicyTest	test = ArmOf(root, lfirst(lc), info, relid);
 
 		if (test == TEST_UNKNOWN || (seen & (1 << test)))
 			return false;
@@ -272,17 +284,23 @@ IsReadPolicy(Node *clause, const ScanInfo *info, Index relid)
 }
 
 /*
- * The restriction holds the policy's tenant test, its OR and object_type =
- * a text constant (kept in info).
+ * The row-level security quals (security_level below the query's own)
+ * hold the policy's tenant test and its OR, and the restriction holds
+ * object_type = a text constant of a deterministic collation, the org
+ * index's (kept in info).  The other quals the query adds are returned
+ * in *user_quals, for the estimate.
  */
 static bool
-RestrictionQualifies(RelOptInfo *rel, ScanInfo *info)
+RestrictionQualifies(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte,
+					 IndexOptInfo *org_index, ScanInfo *info, List **user_quals)
 {
+	Index		policy_level = list_length(rte->securityQuals);
 	bool		tenant = false;
 	bool		policy = false;
 	ListCell   *lc;
 
 	info->object_type = NULL;
+	*user_quals = NIL;
 	foreach(lc, rel->baserestrictinfo)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
@@ -291,19 +309,43 @@ RestrictionQualifies(RelOptInfo *rel, ScanInfo *info)
 
 		if (rinfo->pseudoconstant)
 			continue;
-		if (EqualityValue(clause, rel->relid, info->attnums[COL_TENANT], F_INT8EQ))
-			tenant = true;
-		else if (IsReadPolicy(clause, info, rel->relid))
-			policy = true;
-		else if ((value = EqualityValue(clause, rel->relid, info->attnums[COL_TYPE],
-										F_TEXTEQ)) != NULL &&
-				 IsA(value, Const) && !((Const *) value)->constisnull)
-			info->object_type = (Const *) value;
+		if (rinfo->security_level < policy_level)
+		{
+			if (EqualityValue(root, clause, rel->relid, info->attnums[COL_TENANT], F_INT8EQ))
+				tenant = true;
+			else if (IsReadPolicy(root, clause, info, rel->relid))
+				policy = true;
+			continue;
+		}
+		if ((value = EqualityValue(root, clause, rel->relid, info->attnums[COL_TYPE],
+								   F_TEXTEQ)) != NULL &&
+			IsA(value, Const) && !((Const *) value)->constisnull &&
+			((OpExpr *) clause)->inputcollid == org_index->indexcollations[2] &&
+			get_collation_isdeterministic(org_index->indexcollations[2]))
+			info->object_type = (Const *) value;	/* an index key, not a filter */
+		else
+			*user_quals = lappend(*user_quals, rinfo);
 	}
 	return tenant && policy && info->object_type != NULL;
 }
 
-/* The columns by name, each of its expected type and NOT NULL. */
+static bool
+IsNotNull(Oid relid, AttrNumber attnum)
+{
+	HeapTuple	tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
+	bool		notnull;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	notnull = ((Form_pg_attribute) GETSTRUCT(tuple))->attnotnull;
+	ReleaseSysCache(tuple);
+	return notnull;
+}
+
+/*
+ * The columns by name, each of its expected type; created_at NOT NULL (the
+ * merge orders by it, and the path claims its order whatever NULLS FIRST).
+ */
 static bool
 FindColumns(Oid relid, ScanInfo *info)
 {
@@ -314,7 +356,7 @@ FindColumns(Oid relid, ScanInfo *info)
 			get_atttype(relid, info->attnums[i]) != column_types[i])
 			return false;
 	}
-	return true;
+	return IsNotNull(relid, info->attnums[COL_CREATED]);
 }
 
 /* Are the index's leading key columns these, in order? */
@@ -330,13 +372,15 @@ IndexLeads(IndexOptInfo *index, const ScanInfo *info, const Column *columns, int
 	return true;
 }
 
-/* The three indexes, found by their key columns. */
+/* The four indexes, found by their key columns. */
 static bool
 FindIndexes(RelOptInfo *rel, ScanInfo *info, IndexOptInfo **org_index)
 {
 	static const Column org[] = {COL_TENANT, COL_ORG, COL_TYPE, COL_CREATED};
 	static const Column object[] = {COL_OBJECT};
 	static const Column submitter[] = {COL_TENANT, COL_SUBMITTER};
+	static const Column tenant[] = {COL_TENANT, COL_TYPE, COL_CREATED};
+	IndexOptInfo *tenant_index = NULL;
 	ListCell   *lc;
 
 	*org_index = NULL;
@@ -347,6 +391,8 @@ FindIndexes(RelOptInfo *rel, ScanInfo *info, IndexOptInfo **org_index)
 
 		if (*org_index == NULL && IndexLeads(index, info, org, lengthof(org)))
 			*org_index = index;
+		else if (tenant_index == NULL && IndexLeads(index, info, tenant, lengthof(tenant)))
+			tenant_index = index;
 		else if (!OidIsValid(info->indexes[IDX_OBJECT]) &&
 				 IndexLeads(index, info, object, lengthof(object)))
 			info->indexes[IDX_OBJECT] = index->indexoid;
@@ -354,10 +400,14 @@ FindIndexes(RelOptInfo *rel, ScanInfo *info, IndexOptInfo **org_index)
 				 IndexLeads(index, info, submitter, lengthof(submitter)))
 			info->indexes[IDX_SUBMITTER] = index->indexoid;
 	}
-	if (*org_index == NULL)
+	if (*org_index == NULL || tenant_index == NULL ||
+		tenant_index->sortopfamily[2] != (*org_index)->sortopfamily[3] ||
+		tenant_index->indexcollations[1] != (*org_index)->indexcollations[2])
 		return false;
 	info->indexes[IDX_ORG] = (*org_index)->indexoid;
-	info->index_descending = (*org_index)->reverse_sort[3];
+	info->index_descending[IDX_ORG] = (*org_index)->reverse_sort[3];
+	info->indexes[IDX_TENANT] = tenant_index->indexoid;
+	info->index_descending[IDX_TENANT] = tenant_index->reverse_sort[2];
 	return OidIsValid(info->indexes[IDX_OBJECT]) && OidIsValid(info->indexes[IDX_SUBMITTER]);
 }
 
@@ -427,19 +477,25 @@ CrmObjectsRelid(void)
 /*
  * Cost: the held rows are fetched (one random page each) and sorted before
  * the first row; each of the organisation's rows then costs an index
- * tuple and a random heap page.  A LIMIT takes its fraction of the rest.
+ * tuple and a random heap page.  The organisation's rows read are the
+ * rows returned over the selectivity of the query's own quals (a
+ * selective filter reads more of them).  A LIMIT takes its fraction of
+ * the rest.
  */
 static void
-CostPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *path, int ncollab)
+CostPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *path, int nheld, List *user_quals)
 {
-	double		held = ncollab + 10.0;
+	double		held = nheld + 10.0;
+	Selectivity filtered = clauselist_selectivity(root, extract_actual_clauses(user_quals, false),
+												  rel->relid, JOIN_INNER, NULL);
+	double		read = Min(rel->tuples, rel->rows / Max(filtered, 1e-6));
 	Cost		per_row = cpu_index_tuple_cost + cpu_tuple_cost + random_page_cost +
 		rel->baserestrictcost.per_tuple;
 
 	path->path.rows = rel->rows;
 	path->path.startup_cost = rel->baserestrictcost.startup + held * per_row +
 		2.0 * cpu_operator_cost * held * log(held) / log(2.0);
-	path->path.total_cost = path->path.startup_cost + rel->rows * per_row +
+	path->path.total_cost = path->path.startup_cost + read * per_row +
 		rel->reltarget->cost.per_tuple * rel->rows;
 }
 
@@ -452,7 +508,8 @@ InfoToList(const ScanInfo *info)
 	for (int i = 0; i < NUM_COLUMNS; i++)
 		ints = lappend_int(ints, info->attnums[i]);
 	ints = lappend_int(ints, info->descending);
-	ints = lappend_int(ints, info->index_descending);
+	for (int i = 0; i < NUM_INDEXES; i++)
+		ints = lappend_int(ints, info->index_descending[i]);
 	for (int i = 0; i < NUM_INDEXES; i++)
 		oids = lappend_oid(oids, info->indexes[i]);
 	return list_make3(ints, oids, copyObject(info->object_type));
@@ -467,7 +524,8 @@ InfoFromList(List *list, ScanInfo *info)
 	for (int i = 0; i < NUM_COLUMNS; i++)
 		info->attnums[i] = list_nth_int(ints, i);
 	info->descending = list_nth_int(ints, NUM_COLUMNS);
-	info->index_descending = list_nth_int(ints, NUM_COLUMNS + 1);
+	for (int i = 0; i < NUM_INDEXES; i++)
+		info->index_descending[i] = list_nth_int(ints, NUM_COLUMNS + 1 + i);
 	for (int i = 0; i < NUM_INDEXES; i++)
 		info->indexes[i] = list_nth_oid(oids, i);
 	info->object_type = lthird_node(Const, list);
@@ -480,14 +538,16 @@ AddOrderedPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 	IndexOptInfo *org_index;
 	const VisibilityCache *cache;
 	CustomPath *path;
+	List	   *user_quals;
 
 	if (rel->reloptkind != RELOPT_BASEREL || rte->rtekind != RTE_RELATION || rte->inh ||
-		rti == (Index) root->parse->resultRelation || root->query_pathkeys == NIL ||
-		rte->relid != CrmObjectsRelid())
+		rte->tablesample != NULL || rte->securityQuals == NIL || IS_DUMMY_REL(rel) ||
+		!bms_is_empty(rel->lateral_relids) || rti == (Index) root->parse->resultRelation ||
+		root->query_pathkeys == NIL || rte->relid != CrmObjectsRelid())
 		return;
 	if (!FindColumns(rte->relid, &info) || !FindIndexes(rel, &info, &org_index) ||
 		!OrderedByCreated(root, rel, org_index, &info) || NeedsSystemColumns(rel) ||
-		!RestrictionQualifies(rel, &info))
+		!RestrictionQualifies(root, rel, rte, org_index, &info, &user_quals))
 		return;
 	cache = GetVisibilityCache();
 	if (cache->access != ACCESS_CONTACT)
@@ -502,12 +562,13 @@ AddOrderedPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 	path->path.parallel_safe = false;
 	path->path.parallel_workers = 0;
 	path->path.pathkeys = list_make1(linitial(root->query_pathkeys));
-	path->flags = 0;
+	path->flags = CUSTOMPATH_SUPPORT_PROJECTION;
 	path->custom_paths = NIL;
 	path->custom_private = InfoToList(&info);
 	path->methods = &path_methods;
 	CostPath(root, rel, path,
-			 ArrayGetNItems(ARR_NDIM(cache->collab_object_ids), ARR_DIMS(cache->collab_object_ids)));
+			 ArrayGetNItems(ARR_NDIM(cache->collab_object_ids), ARR_DIMS(cache->collab_object_ids)),
+			 user_quals);
 	add_path(rel, &path->path);
 }
 
@@ -585,13 +646,27 @@ CreatedOf(OrderedScanState *state, TupleTableSlot *slot)
 	return DatumGetTimestampTz(value);
 }
 
-/* Fetch every row an index scan with these keys returns into the held rows. */
+/* Is the row of the scan's object_type?  (A deterministic collation.) */
+static bool
+OfType(OrderedScanState *state, TupleTableSlot *slot)
+{
+	Const	   *type = state->info.object_type;
+	bool		isnull;
+	Datum		value = slot_getattr(slot, state->info.attnums[COL_TYPE], &isnull);
+
+	return !isnull && DatumGetBool(DirectFunctionCall2Coll(texteq, type->constcollid, value,
+														   type->constvalue));
+}
+
+/*
+ * Hold every row of the type an index scan with these keys returns.  Rows
+ * of other types are left out here only to save memory: the quals decide.
+ */
 static void
-HoldRows(OrderedScanState *state, Oid indexid, ScanKey keys, int nkeys, int *allocated)
+HoldRows(OrderedScanState *state, Relation index, ScanKey keys, int nkeys, int *allocated)
 {
 	Relation	heap = state->css.ss.ss_currentRelation;
 	EState	   *estate = state->css.ss.ps.state;
-	Relation	index = index_open(indexid, AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(heap, NULL);
 	IndexScanDesc scan = index_beginscan(heap, index, estate->es_snapshot, nkeys, 0);
 
@@ -601,6 +676,8 @@ HoldRows(OrderedScanState *state, Oid indexid, ScanKey keys, int nkeys, int *all
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
+		if (!OfType(state, slot))
+			continue;
 		if (state->nheld == *allocated)
 		{
 			*allocated *= 2;
@@ -614,7 +691,6 @@ HoldRows(OrderedScanState *state, Oid indexid, ScanKey keys, int nkeys, int *all
 	}
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
-	index_close(index, AccessShareLock);
 }
 
 static int
@@ -651,17 +727,16 @@ HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64
 	if (ArrayGetNItems(ARR_NDIM(collaborations), ARR_DIMS(collaborations)) > 0)
 	{
 		index = index_open(state->info.indexes[IDX_OBJECT], AccessShareLock);
-		EqualityKey(&keys[0], index, 0, INT8OID, PointerGetDatum(collaborations),
-					SK_SEARCHARRAY);
+		EqualityKey(&keys[0], index, 0, INT8OID, PointerGetDatum(collaborations), SK_SEARCHARRAY);
+		HoldRows(state, index, keys, 1, &allocated);
 		index_close(index, AccessShareLock);
-		HoldRows(state, state->info.indexes[IDX_OBJECT], keys, 1, &allocated);
 	}
 
 	index = index_open(state->info.indexes[IDX_SUBMITTER], AccessShareLock);
 	EqualityKey(&keys[0], index, 0, INT8OID, Int64GetDatum(tenant_id), 0);
 	EqualityKey(&keys[1], index, 1, INT8OID, Int64GetDatum(contact_id), 0);
+	HoldRows(state, index, keys, 2, &allocated);
 	index_close(index, AccessShareLock);
-	HoldRows(state, state->info.indexes[IDX_SUBMITTER], keys, 2, &allocated);
 
 	/* a submission the contact also collaborates on: once */
 	qsort(state->held, state->nheld, sizeof(HeldRow), CompareHeldTids);
@@ -679,34 +754,37 @@ HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64
 	state->next_held = 0;
 }
 
-/* The organisation's index, from its newest (or oldest) row of the type. */
+/*
+ * Begin the arm read in order: which (IDX_ORG or IDX_TENANT) with its
+ * leading key columns equal to values (tenant, [organisation,] type).
+ */
 static void
-BeginOrganisationArm(OrderedScanState *state, int64 tenant_id, int64 org_id)
+BeginOrderedArm(OrderedScanState *state, int which, Datum *values, int nkeys)
 {
 	Relation	heap = state->css.ss.ss_currentRelation;
 	EState	   *estate = state->css.ss.ps.state;
 	ScanKeyData keys[3];
 
-	state->org_index = index_open(state->info.indexes[IDX_ORG], AccessShareLock);
-	EqualityKey(&keys[0], state->org_index, 0, INT8OID, Int64GetDatum(tenant_id), 0);
-	EqualityKey(&keys[1], state->org_index, 1, INT8OID, Int64GetDatum(org_id), 0);
-	EqualityKey(&keys[2], state->org_index, 2, TEXTOID, state->info.object_type->constvalue, 0);
+	state->ordered = which;
+	state->org_index = index_open(state->info.indexes[which], AccessShareLock);
+	for (int i = 0; i < nkeys; i++)
+		EqualityKey(&keys[i], state->org_index, i, i == nkeys - 1 ? TEXTOID : INT8OID, values[i], 0);
 	state->org_slot = table_slot_create(heap, NULL);
-	state->org_scan = index_beginscan(heap, state->org_index, estate->es_snapshot, 3, 0);
-	index_rescan(state->org_scan, keys, 3, NULL, 0);
+	state->org_scan = index_beginscan(heap, state->org_index, estate->es_snapshot, nkeys, 0);
+	index_rescan(state->org_scan, keys, nkeys, NULL, 0);
 }
 
 /*
- * Read the arms of the principal in force now.  A contact's organisation
- * arm is its own organisation, or none for a restricted contact.
+ * Read the arms of the principal in force now.  A contact's: its
+ * organisation (none for a restricted contact) merged with its
+ * collaborations and submissions.  Any other principal's: the tenant's
+ * rows of the type, in order.  No principal: nothing.
  */
 static void
 StartScan(OrderedScanState *state)
 {
 	const VisibilityCache *cache = GetVisibilityCache();
-	int64		tenant_id = cache->tenant_id;
-	int64		contact_id = cache->principal_id;
-	int64		org_id = 0;
+	Datum		values[3];
 	ArrayType  *collaborations;
 	int			norgs;
 
@@ -715,29 +793,31 @@ StartScan(OrderedScanState *state)
 	state->next_held = 0;
 	state->org_pending = false;
 	if (cache->access == ACCESS_NONE)
-		return;					/* no principal: nothing is visible */
+		return;
+	values[0] = Int64GetDatum(cache->tenant_id);
 	if (cache->access != ACCESS_CONTACT)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("this statement was planned for a partner contact, and the principal is no longer one"),
-				 errhint("Run the statement again: it is planned afresh for the new principal.")));
+	{
+		values[1] = state->info.object_type->constvalue;
+		BeginOrderedArm(state, IDX_TENANT, values, 2);
+		return;
+	}
 	norgs = ArrayGetNItems(ARR_NDIM(cache->object_org_ids), ARR_DIMS(cache->object_org_ids));
 	if (norgs > 1)
 		elog(ERROR, "a partner contact reads the CRM objects of %d organisations", norgs);
-
 	if (norgs == 1)
-		org_id = ((int64 *) ARR_DATA_PTR(cache->object_org_ids))[0];
+		values[1] = Int64GetDatum(((int64 *) ARR_DATA_PTR(cache->object_org_ids))[0]);
+	values[2] = state->info.object_type->constvalue;
+
 	/* a copy: the cache may be rebuilt while the scan runs */
 	collaborations = MemoryContextAlloc(state->cxt, VARSIZE(cache->collab_object_ids));
 	memcpy(collaborations, cache->collab_object_ids, VARSIZE(cache->collab_object_ids));
-
-	HoldCollaborationsAndSubmissions(state, tenant_id, contact_id, collaborations);
+	HoldCollaborationsAndSubmissions(state, cache->tenant_id, cache->principal_id, collaborations);
 	if (norgs == 1)
-		BeginOrganisationArm(state, tenant_id, org_id);
+		BeginOrderedArm(state, IDX_ORG, values, 3);
 }
 
 static void
-EndOrganisationArm(OrderedScanState *state)
+EndOrderedArm(OrderedScanState *state)
 {
 	if (state->org_scan != NULL)
 		index_endscan(state->org_scan);
@@ -772,11 +852,11 @@ IsHeld(OrderedScanState *state, ItemPointer tid)
 	return false;
 }
 
-/* Load the next organisation row not among the held ones into org_slot. */
+/* Load the next ordered row not among the held ones into org_slot. */
 static void
-AdvanceOrganisationArm(OrderedScanState *state)
+AdvanceOrderedArm(OrderedScanState *state)
 {
-	ScanDirection dir = state->info.descending == state->info.index_descending ?
+	ScanDirection dir = state->info.descending == state->info.index_descending[state->ordered] ?
 		ForwardScanDirection : BackwardScanDirection;
 
 	while (index_getnext_slot(state->org_scan, dir, state->org_slot))
@@ -787,7 +867,7 @@ AdvanceOrganisationArm(OrderedScanState *state)
 			return;
 		}
 	}
-	EndOrganisationArm(state);
+	EndOrderedArm(state);
 }
 
 /* The next row in order, into the scan slot; an empty slot at the end. */
@@ -801,7 +881,7 @@ NextRow(ScanState *ss)
 	if (!state->started)
 		StartScan(state);
 	if (!state->org_pending && state->org_scan != NULL)
-		AdvanceOrganisationArm(state);
+		AdvanceOrderedArm(state);
 
 	held = state->next_held < state->nheld ? &state->held[state->next_held] : NULL;
 	if (state->org_pending &&
@@ -841,7 +921,7 @@ ExecOrderedScan(CustomScanState *node)
 static void
 ResetScan(OrderedScanState *state)
 {
-	EndOrganisationArm(state);
+	EndOrderedArm(state);
 	MemoryContextReset(state->cxt);
 	state->held = NULL;
 	state->held_tids = NULL;
@@ -853,7 +933,7 @@ ResetScan(OrderedScanState *state)
 static void
 EndOrderedScan(CustomScanState *node)
 {
-	EndOrganisationArm((OrderedScanState *) node);
+	EndOrderedArm((OrderedScanState *) node);
 }
 
 static void

@@ -9,7 +9,7 @@
 -- bad_input.sql; tokens and JWT claims in sql/tokens.sql.)
 -- Rolls back.
 BEGIN;
-SELECT plan(38);
+SELECT plan(45);
 
 CREATE TEMP TABLE seen (principal text, tbl text, val text) ON COMMIT DROP;
 GRANT ALL ON seen TO PUBLIC;
@@ -280,7 +280,29 @@ RESET ROLE;
 SET LOCAL ROLE regress_introw_app;
 SELECT is((SELECT count(*) FROM introw.partner_contacts), 0::bigint,
           'the analysts'' policy does not apply to the application');
+SELECT throws_ok('SELECT * FROM introw.analysts', '42501', NULL, 'the application cannot read the list of analysts');
 RESET ROLE;
+SET LOCAL ROLE regress_introw_analyst;
+SELECT throws_ok('SELECT * FROM introw.analysts', '42501', NULL, 'an analyst cannot read the list of analysts');
+RESET ROLE;
+SELECT is((SELECT array_agg(role_name::text ORDER BY role_name) FROM introw.analysts),
+          ARRAY['regress_introw_analyst', 'regress_introw_analyst2'],
+          'grant_analyst records each analyst once (the first was granted twice)');
+-- a row deleted: out of every policy, reads nothing
+DELETE FROM introw.analysts WHERE role_name = 'regress_introw_analyst2';
+SELECT is((SELECT count(*) FROM pg_policies WHERE schemaname = 'introw' AND policyname = 'analyst_read'
+           AND 'regress_introw_analyst2' = ANY (roles)), 0::bigint,
+          'a deleted analyst is in no analyst_read policy');
+SET LOCAL ROLE regress_introw_analyst2;
+SELECT is((SELECT count(*) FROM introw.partner_contacts), 0::bigint, 'a deleted analyst reads no row');
+RESET ROLE;
+-- a role that does not exist (a restore onto a server without it): a
+-- warning, the other analysts keep their policies
+SELECT lives_ok($$INSERT INTO introw.analysts (role_name) VALUES ('regress_introw_no_such_role')$$,
+                'an analyst row naming a missing role is accepted (with a warning)');
+SELECT is((SELECT count(*) FROM pg_policies WHERE schemaname = 'introw' AND policyname = 'analyst_read'
+           AND roles = ARRAY['regress_introw_analyst']::name[]), 17::bigint,
+          'every analyst_read policy names the remaining analyst only');
 
 -- ---------------------------------------------------------------------------
 -- Random calls of every function of the extension, hostile arguments

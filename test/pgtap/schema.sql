@@ -20,7 +20,7 @@ SELECT has_table('introw', t, format('table introw.%s exists', t)) FROM spec_tab
 
 SELECT is((SELECT count(*) FROM pg_class
            WHERE relnamespace = 'introw'::regnamespace AND relkind IN ('r', 'p')),
-          19::bigint, 'schema introw has exactly the 17 tables of section 2, visibility_epochs and token_keys');
+          20::bigint, 'schema introw has exactly the 17 tables of section 2, visibility_epochs, token_keys and analysts');
 
 SELECT ok(coalesce((SELECT c.relrowsecurity
                     FROM pg_class c
