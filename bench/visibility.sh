@@ -115,6 +115,19 @@ SELECT bench.measure('contact: can_see_object', format('bench.can_see_rls(%s)', 
     format('SELECT count(*) FROM generate_series(1, 2000) i WHERE EXISTS (SELECT 1 FROM introw.crm_objects o WHERE o.object_id = 1 + (i * 7919) %% 500000 AND o.tenant_id = 1 AND (o.org_id = 1 OR o.object_id = ANY (%L)))', :'objs3'),
     :rounds, :c3, format('bench.can_see_plain(%s)', :n * 10));
 
+-- the same contact through trusted JWT claims (PostgREST): no principal
+-- set, introw.trust_jwt_claims on, the claims in request.jwt.claims
+SET ROLE bench_app;
+SELECT introw.reset_principal() \gset
+RESET ROLE;
+SET introw.trust_jwt_claims = on;
+SELECT set_config('request.jwt.claims', '{"role": "bench_app", "introw_tenant_id": 1, "introw_contact_id": 3}', false) \gset
+SELECT bench.measure('contact via JWT claims: newest 50 items', format('bench.items_rls(%s)', :n), format('bench.items_hand(%s)', :n),
+    :'items', format('SELECT md5(string_agg(item_id::text, '','')) FROM (SELECT item_id FROM introw.content_items WHERE tenant_id = 1 AND tab_id = ANY (%L) ORDER BY created_at DESC LIMIT 50) s', :'tabs'),
+    :rounds, :c3);
+RESET request.jwt.claims;
+RESET introw.trust_jwt_claims;
+
 SET ROLE bench_app;
 SELECT introw.set_contact(1) \gset
 RESET ROLE;
