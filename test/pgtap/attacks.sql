@@ -9,7 +9,7 @@
 -- bad_input.sql; tokens and JWT claims in sql/tokens.sql.)
 -- Rolls back.
 BEGIN;
-SELECT plan(45);
+SELECT plan(47);
 
 CREATE TEMP TABLE seen (principal text, tbl text, val text) ON COMMIT DROP;
 GRANT ALL ON seen TO PUBLIC;
@@ -303,6 +303,44 @@ SELECT lives_ok($$INSERT INTO introw.analysts (role_name) VALUES ('regress_intro
 SELECT is((SELECT count(*) FROM pg_policies WHERE schemaname = 'introw' AND policyname = 'analyst_read'
            AND roles = ARRAY['regress_introw_analyst']::name[]), 17::bigint,
           'every analyst_read policy names the remaining analyst only');
+
+-- ---------------------------------------------------------------------------
+-- The ordered scan (src/ordered_scan.c), forced with the planner's other
+-- scans off: every contact's newest deals and CRM objects, in order, are
+-- those of the planner's own plans (here also under Valgrind memcheck:
+-- test/sanitize)
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION pg_temp.ordered_listing(contact bigint, query text, ordered boolean,
+                                        OUT rows text, OUT used boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    plan text;
+    knobs text[] := ARRAY['enable_seqscan', 'enable_indexscan', 'enable_indexonlyscan', 'enable_bitmapscan'];
+BEGIN
+    PERFORM set_config('introw.ordered_scan', ordered::text, true);
+    PERFORM set_config(k, (NOT ordered)::text, true) FROM unnest(knobs) AS k;
+    SET LOCAL ROLE regress_introw_app;
+    PERFORM introw.set_contact(contact, true);
+    EXECUTE format('SELECT string_agg(object_id::text, '','') FROM (%s) q', query) INTO rows;
+    used := false;
+    FOR plan IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+        used := used OR plan LIKE '%introw_ordered%';
+    END LOOP;
+    PERFORM introw.reset_principal();
+    RESET ROLE;
+    PERFORM set_config(k, 'on', true) FROM unnest(knobs || 'introw.ordered_scan'::text) AS k;
+END $$;
+CREATE TEMP TABLE ordered_listings AS
+SELECT c.contact_id, q.query, (pg_temp.ordered_listing(c.contact_id, q.query, true)).*,
+       (pg_temp.ordered_listing(c.contact_id, q.query, false)).rows AS own_rows
+FROM introw.partner_contacts c,
+     unnest(ARRAY['SELECT object_id FROM introw.deals ORDER BY created_at DESC, object_id LIMIT 3',
+                  'SELECT object_id FROM introw.deals ORDER BY created_at, object_id',
+                  'SELECT object_id FROM introw.crm_objects WHERE object_type = ''lead'' ORDER BY created_at DESC, object_id']) AS q(query);
+SELECT ok((SELECT count(*) FILTER (WHERE used) > 0 AND count(*) FILTER (WHERE rows IS NOT NULL) > 0 FROM ordered_listings),
+          'the ordered scan read some contacts'' CRM objects');
+SELECT is((SELECT count(*) FROM ordered_listings WHERE rows IS DISTINCT FROM own_rows), 0::bigint,
+          'every contact''s ordered CRM objects are those of the planner''s own plans');
 
 -- ---------------------------------------------------------------------------
 -- Random calls of every function of the extension, hostile arguments
