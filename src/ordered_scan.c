@@ -385,6 +385,7 @@ FindIndexes(RelOptInfo *rel, ScanInfo *info, IndexOptInfo **org_index)
 
 	*org_index = NULL;
 	memset(info->indexes, 0, sizeof(info->indexes));
+	memset(info->index_descending, 0, sizeof(info->index_descending));
 	foreach(lc, rel->indexlist)
 	{
 		IndexOptInfo *index = lfirst_node(IndexOptInfo, lc);
