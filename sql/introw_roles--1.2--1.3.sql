@@ -20,8 +20,20 @@ SELECT pg_catalog.pg_extension_config_dump('introw.analysts', '');
 ALTER TABLE introw.analysts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE introw.analysts FORCE ROW LEVEL SECURITY;
 
--- grant_reading(): as in 1.2, and the analysts' list is not read by anyone
--- granted (it names roles)
+-- The tables and views a granted role reads (grant_reading) and the
+-- analysts' policy covers (analysts_changed): all of schema introw but
+-- the stamps, the token keys and the analysts' list, which names roles.
+CREATE FUNCTION introw.readable_relations()
+RETURNS TABLE (oid oid, relname name, relkind "char")
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT c.oid, c.relname, c.relkind FROM pg_class c
+    WHERE c.relnamespace = 'introw'::regnamespace AND c.relkind IN ('r', 'v')
+      AND c.relname NOT IN ('visibility_epochs', 'token_keys', 'analysts')
+    ORDER BY c.relname
+$$;
+REVOKE ALL ON FUNCTION introw.readable_relations() FROM PUBLIC;
+
+-- grant_reading(): as in 1.2, over readable_relations()
 CREATE OR REPLACE FUNCTION introw.grant_reading(role regrole)
 RETURNS TABLE (rel oid, relname name, writable text)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -30,9 +42,7 @@ DECLARE
     sel text;
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA introw TO %s', role);
-    FOR t IN SELECT c.oid, c.relname, c.relkind FROM pg_class c
-             WHERE c.relnamespace = 'introw'::regnamespace AND c.relkind IN ('r', 'v')
-               AND c.relname NOT IN ('visibility_epochs', 'token_keys', 'analysts') ORDER BY c.relname
+    FOR t IN SELECT * FROM introw.readable_relations()
     LOOP
         EXECUTE format('REVOKE ALL ON introw.%I FROM %s', t.relname, role);
         IF t.relkind = 'v' THEN
@@ -73,9 +83,7 @@ BEGIN
     END IF;
     SELECT string_agg(quote_ident(a.role_name), ', ' ORDER BY a.role_name) INTO roles
       FROM introw.analysts a WHERE to_regrole(quote_ident(a.role_name)) IS NOT NULL;
-    FOR t IN SELECT c.oid, c.relname FROM pg_class c
-             WHERE c.relnamespace = 'introw'::regnamespace AND c.relkind = 'r'
-               AND c.relname NOT IN ('visibility_epochs', 'token_keys', 'analysts') ORDER BY c.relname
+    FOR t IN SELECT * FROM introw.readable_relations() r WHERE r.relkind = 'r'
     LOOP
         IF EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t.oid AND p.polname = 'analyst_read') THEN
             IF roles IS NULL THEN

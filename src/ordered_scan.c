@@ -61,6 +61,7 @@
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
+#include "lib/qunique.h"
 #include "miscadmin.h"
 #include "nodes/extensible.h"
 #include "nodes/nodeFuncs.h"
@@ -413,18 +414,16 @@ FindIndexes(RelOptInfo *rel, ScanInfo *info, IndexOptInfo **org_index)
 }
 
 /*
- * Is the query ordered first by created_at of this relation, with the org
- * index's sort operator family?  Sets info->descending.
+ * Is the query (which has an order) ordered first by created_at of this
+ * relation, with the org index's sort operator family?  Sets
+ * info->descending.
  */
 static bool
 OrderedByCreated(PlannerInfo *root, RelOptInfo *rel, IndexOptInfo *org_index, ScanInfo *info)
 {
-	PathKey    *pathkey;
+	PathKey    *pathkey = linitial_node(PathKey, root->query_pathkeys);
 	ListCell   *lc;
 
-	if (root->query_pathkeys == NIL)
-		return false;
-	pathkey = linitial_node(PathKey, root->query_pathkeys);
 	if (pathkey->pk_eclass->ec_has_volatile ||
 		pathkey->pk_opfamily != org_index->sortopfamily[3] ||
 		(pathkey->pk_strategy != BTLessStrategyNumber &&
@@ -718,7 +717,6 @@ HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64
 								 ArrayType *collaborations)
 {
 	int			allocated = 16;
-	int			unique = 0;
 	ScanKeyData keys[2];
 	Relation	index;
 
@@ -741,13 +739,10 @@ HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64
 
 	/* a submission the contact also collaborates on: once */
 	qsort(state->held, state->nheld, sizeof(HeldRow), CompareHeldTids);
-	for (int i = 0; i < state->nheld; i++)
-		if (unique == 0 || CompareHeldTids(&state->held[unique - 1], &state->held[i]) != 0)
-			state->held[unique++] = state->held[i];
-	state->nheld = unique;
+	state->nheld = qunique(state->held, state->nheld, sizeof(HeldRow), CompareHeldTids);
 
-	state->held_tids = MemoryContextAlloc(state->cxt, sizeof(ItemPointerData) * Max(unique, 1));
-	for (int i = 0; i < unique; i++)
+	state->held_tids = MemoryContextAlloc(state->cxt, sizeof(ItemPointerData) * Max(state->nheld, 1));
+	for (int i = 0; i < state->nheld; i++)
 		state->held_tids[i] = state->held[i].tuple->t_self;
 
 	qsort_arg(state->held, state->nheld, sizeof(HeldRow), CompareHeldOrder,
@@ -832,25 +827,17 @@ EndOrderedArm(OrderedScanState *state)
 	state->org_pending = false;
 }
 
+static int
+CompareTids(const void *a, const void *b)
+{
+	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
+}
+
 static bool
 IsHeld(OrderedScanState *state, ItemPointer tid)
 {
-	int			lo = 0;
-	int			hi = state->nheld - 1;
-
-	while (lo <= hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-		int			c = ItemPointerCompare(&state->held_tids[mid], tid);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return false;
+	return state->nheld > 0 &&
+		bsearch(tid, state->held_tids, state->nheld, sizeof(ItemPointerData), CompareTids) != NULL;
 }
 
 /* Load the next ordered row not among the held ones into org_slot. */
