@@ -2,8 +2,8 @@
 EXTENSION  = introw_roles
 MODULE_big = introw_roles
 OBJS       = src/introw.o src/principal.o src/token.o src/parallel.o src/privileged.o src/visibility_epoch.o \
-             src/visibility_cache.o src/visibility.o src/policy_support.o src/ordered_scan.o \
-             src/default_role.o \
+             src/visibility_cache.o src/visibility.o src/policy_support.o \
+             src/scan_support.o src/ordered_scan.o src/item_merge.o src/default_role.o \
              src/http_client.o src/crm_worker.o src/crm_sync.o
 DATA       = sql/introw_roles--1.0.sql sql/introw_roles--1.0--1.1.sql sql/introw_roles--1.1--1.2.sql \
              sql/introw_roles--1.2--1.3.sql
@@ -28,5 +28,6 @@ print-regress:
 	@echo $(REGRESS)
 .PHONY: print-regress
 
-# every C file includes the shared header
+# every C file includes the shared header; the scans theirs
 $(OBJS): src/introw.h
+src/introw.o src/scan_support.o src/ordered_scan.o src/item_merge.o: src/scans.h

@@ -6,7 +6,7 @@
  * when listed in shared_preload_libraries).  Registers, once per backend,
  * the transaction callbacks and utility hook of the principal, the
  * executor hook that hands it to parallel workers, the planner hook of
- * the ordered scan of CRM objects and the relcache
+ * the ordered scans (CRM objects, content items) and the relcache
  * callback of the visibility stamps, defines the settings (CRM sync, the
  * size of the visibility cache, trust in JWT claims, and the one that
  * carries the principal to parallel workers), and reserves the "introw."
@@ -14,7 +14,7 @@
  * (crm_worker.c).
  *-------------------------------------------------------------------------
  */
-#include "introw.h"
+#include "scans.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -33,7 +33,7 @@ _PG_init(void)
 	ParallelDefineSetting();
 	VisibilityCacheDefineSetting();
 	TokenDefineSetting();
-	OrderedScanInit();
+	OrderedScansInit();
 	MarkGUCPrefixReserved("introw");
 	PrincipalRegisterCallbacks();
 	PrincipalInstallHooks();

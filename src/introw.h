@@ -10,7 +10,9 @@
  * visibility_cache.c  per-backend cache of what the principal may see
  * visibility.c        SQL-callable visibility functions used by policies
  * policy_support.c    read policies' membership tests and planner support
+ * scan_support.c      what the ordered scans share (scans.h)
  * ordered_scan.c      a contact's CRM objects merged in created_at order
+ * item_merge.c        a principal's content items merged from its tabs
  * default_role.c      BEFORE INSERT/UPDATE trigger on partner_contacts
  *-------------------------------------------------------------------------
  */
@@ -135,8 +137,8 @@ typedef enum PolicyTest
 
 extern PolicyTest PolicyTestOf(Oid funcid);
 
-/* ordered_scan.c */
-extern void OrderedScanInit(void);
+/* scan_support.c: the ordered scans (scans.h) */
+extern void OrderedScansInit(void);
 
 /* visibility_epoch.c */
 typedef struct SnapshotState

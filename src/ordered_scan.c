@@ -45,44 +45,31 @@
  * compare.
  *-------------------------------------------------------------------------
  */
-#include "introw.h"
+#include "scans.h"
 
 #include <math.h>
 
 #include "access/genam.h"
 #include "access/relscan.h"
 #include "access/stratnum.h"
-#include "access/table.h"
-#include "catalog/pg_attribute.h"
 #include "access/tableam.h"
-#include "catalog/pg_am.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "lib/qunique.h"
 #include "miscadmin.h"
-#include "nodes/extensible.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
-#include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
-#include "utils/syscache.h"
-#include "utils/timestamp.h"
 
 #define SCAN_NAME "introw_ordered"
-
-static bool ordered_scan_enabled = true;
-static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
 
 /* The columns of crm_objects the scan reads, and its three indexes. */
 typedef enum Column
@@ -147,7 +134,6 @@ typedef struct OrderedScanState
 	bool		org_pending;	/* org_slot holds the next ordered row */
 } OrderedScanState;
 
-static void AddOrderedPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte);
 static Plan *PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 							 List *tlist, List *clauses, List *custom_plans);
 static Node *CreateOrderedScanState(CustomScan *cscan);
@@ -176,64 +162,16 @@ static const CustomExecMethods exec_methods = {
 	.ExplainCustomScan = ExplainOrderedScan,
 };
 
-static void
-SetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
-{
-	if (prev_set_rel_pathlist)
-		prev_set_rel_pathlist(root, rel, rti, rte);
-	if (ordered_scan_enabled)
-		AddOrderedPath(root, rel, rti, rte);
-}
-
 void
 OrderedScanInit(void)
 {
-	DefineCustomBoolVariable("introw.ordered_scan",
-							 "Offers the planner a contact's CRM objects merged in created_at order.",
-							 "Off leaves the planner its own paths (results are the same).",
-							 &ordered_scan_enabled, true, PGC_SUSET, 0, NULL, NULL, NULL);
 	RegisterCustomScanMethods(&scan_methods);
-	prev_set_rel_pathlist = set_rel_pathlist_hook;
-	set_rel_pathlist_hook = SetRelPathlist;
 }
 
 /* ------------------------------------------------------------------------
  * Planning
  * ------------------------------------------------------------------------
  */
-
-/* Is node a plain Var of the scanned relation's column attnum? */
-static bool
-IsColumn(Node *node, Index relid, AttrNumber attnum)
-{
-	Var		   *var = (Var *) node;
-
-	return node != NULL && IsA(node, Var) && var->varno == (int) relid &&
-		var->varattno == attnum && var->varlevelsup == 0;
-}
-
-/* Does expr mention the scanned relation, or anything volatile? */
-static bool
-RefersToRelation(PlannerInfo *root, Node *expr, Index relid)
-{
-	return bms_is_member(relid, pull_varnos(root, expr)) || contain_volatile_functions(expr);
-}
-
-/*
- * column = something that does not refer to the relation, with the
- * operator whose function is eqfunc (int8eq, texteq)
- */
-static Node *
-EqualityValue(PlannerInfo *root, Node *clause, Index relid, AttrNumber attnum, Oid eqfunc)
-{
-	OpExpr	   *op = (OpExpr *) clause;
-
-	if (!IsA(clause, OpExpr) || get_opcode(op->opno) != eqfunc || list_length(op->args) != 2 ||
-		!IsColumn(linitial(op->args), relid, attnum) ||
-		RefersToRelation(root, lsecond(op->args), relid))
-		return NULL;
-	return lsecond(op->args);
-}
 
 /* One arm of the read policy's OR: which one, or TEST_UNKNOWN. */
 static PolicyTest
@@ -243,7 +181,7 @@ ArmOf(PlannerInfo *root, Node *arm, const ScanInfo *info, Index relid)
 	PolicyTest	test;
 	AttrNumber	expected;
 
-	if (EqualityValue(root, arm, relid, info->attnums[COL_SUBMITTER], F_INT8EQ) != NULL)
+	if (ScanEqualityValue(root, arm, relid, info->attnums[COL_SUBMITTER], F_INT8EQ) != NULL)
 		return TEST_SUBMITTER;
 	if (!IsA(arm, FuncExpr) || list_length(call->args) != 1)
 		return TEST_UNKNOWN;
@@ -260,7 +198,7 @@ ArmOf(PlannerInfo *root, Node *arm, const ScanInfo *info, Index relid)
 		default:
 			return TEST_UNKNOWN;
 	}
-	return IsColumn(linitial(call->args), relid, expected) ? test : TEST_UNKNOWN;
+	return ScanColumnIs(linitial(call->args), relid, expected) ? test : TEST_UNKNOWN;
 }
 
 /* Is clause the read policy's OR, with each of its four arms once? */
@@ -312,13 +250,13 @@ RestrictionQualifies(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte,
 			continue;
 		if (rinfo->security_level < policy_level)
 		{
-			if (EqualityValue(root, clause, rel->relid, info->attnums[COL_TENANT], F_INT8EQ))
+			if (ScanEqualityValue(root, clause, rel->relid, info->attnums[COL_TENANT], F_INT8EQ))
 				tenant = true;
 			else if (IsReadPolicy(root, clause, info, rel->relid))
 				policy = true;
 			continue;
 		}
-		if ((value = EqualityValue(root, clause, rel->relid, info->attnums[COL_TYPE],
+		if ((value = ScanEqualityValue(root, clause, rel->relid, info->attnums[COL_TYPE],
 								   F_TEXTEQ)) != NULL &&
 			IsA(value, Const) && !((Const *) value)->constisnull &&
 			((OpExpr *) clause)->inputcollid == org_index->indexcollations[2] &&
@@ -330,47 +268,23 @@ RestrictionQualifies(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte,
 	return tenant && policy && info->object_type != NULL;
 }
 
-static bool
-IsNotNull(Oid relid, AttrNumber attnum)
-{
-	HeapTuple	tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
-	bool		notnull;
-
-	if (!HeapTupleIsValid(tuple))
-		return false;
-	notnull = ((Form_pg_attribute) GETSTRUCT(tuple))->attnotnull;
-	ReleaseSysCache(tuple);
-	return notnull;
-}
-
-/*
- * The columns by name, each of its expected type; created_at NOT NULL (the
- * merge orders by it, and the path claims its order whatever NULLS FIRST).
- */
+/* The columns by name and type; created_at NOT NULL. */
 static bool
 FindColumns(Oid relid, ScanInfo *info)
 {
-	for (int i = 0; i < NUM_COLUMNS; i++)
-	{
-		info->attnums[i] = get_attnum(relid, column_names[i]);
-		if (info->attnums[i] == InvalidAttrNumber ||
-			get_atttype(relid, info->attnums[i]) != column_types[i])
-			return false;
-	}
-	return IsNotNull(relid, info->attnums[COL_CREATED]);
+	return ScanFindColumns(relid, column_names, column_types, NUM_COLUMNS, info->attnums,
+						   COL_CREATED);
 }
 
 /* Are the index's leading key columns these, in order? */
 static bool
 IndexLeads(IndexOptInfo *index, const ScanInfo *info, const Column *columns, int n)
 {
-	if (index->relam != BTREE_AM_OID || index->indpred != NIL || !index->amhasgettuple ||
-		index->nkeycolumns < n)
-		return false;
+	AttrNumber	attnums[NUM_COLUMNS];
+
 	for (int i = 0; i < n; i++)
-		if (index->indexkeys[i] != info->attnums[columns[i]])
-			return false;
-	return true;
+		attnums[i] = info->attnums[columns[i]];
+	return ScanIndexLeads(index, attnums, n);
 }
 
 /* The four indexes, found by their key columns. */
@@ -411,67 +325,6 @@ FindIndexes(RelOptInfo *rel, ScanInfo *info, IndexOptInfo **org_index)
 	info->indexes[IDX_TENANT] = tenant_index->indexoid;
 	info->index_descending[IDX_TENANT] = tenant_index->reverse_sort[2];
 	return OidIsValid(info->indexes[IDX_OBJECT]) && OidIsValid(info->indexes[IDX_SUBMITTER]);
-}
-
-/*
- * Is the query (which has an order) ordered first by created_at of this
- * relation, with the org index's sort operator family?  Sets
- * info->descending.
- */
-static bool
-OrderedByCreated(PlannerInfo *root, RelOptInfo *rel, IndexOptInfo *org_index, ScanInfo *info)
-{
-	PathKey    *pathkey = linitial_node(PathKey, root->query_pathkeys);
-	ListCell   *lc;
-
-	if (pathkey->pk_eclass->ec_has_volatile ||
-		pathkey->pk_opfamily != org_index->sortopfamily[3] ||
-		(pathkey->pk_strategy != BTLessStrategyNumber &&
-		 pathkey->pk_strategy != BTGreaterStrategyNumber))
-		return false;
-	info->descending = pathkey->pk_strategy == BTGreaterStrategyNumber;
-	foreach(lc, pathkey->pk_eclass->ec_members)
-	{
-		EquivalenceMember *member = (EquivalenceMember *) lfirst(lc);
-
-		if (IsColumn((Node *) member->em_expr, rel->relid, info->attnums[COL_CREATED]))
-			return true;
-	}
-	return false;
-}
-
-/*
- * System columns other than ctid and tableoid cannot be read from the
- * scan's slot (it holds copies): no path when the query's output or the
- * scan's quals need one.
- */
-static bool
-NeedsSystemColumns(RelOptInfo *rel)
-{
-	Bitmapset  *attrs = NULL;
-	ListCell   *lc;
-	int			x = -1;
-
-	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
-	foreach(lc, rel->baserestrictinfo)
-		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause, rel->relid, &attrs);
-	while ((x = bms_next_member(attrs, x)) >= 0)
-	{
-		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
-
-		if (attno < 0 && attno != SelfItemPointerAttributeNumber &&
-			attno != TableOidAttributeNumber)
-			return true;
-	}
-	return false;
-}
-
-static Oid
-CrmObjectsRelid(void)
-{
-	Oid			nsp = get_namespace_oid("introw", true);
-
-	return OidIsValid(nsp) ? get_relname_relid("crm_objects", nsp) : InvalidOid;
 }
 
 /*
@@ -531,8 +384,8 @@ InfoFromList(List *list, ScanInfo *info)
 	info->object_type = lthird_node(Const, list);
 }
 
-static void
-AddOrderedPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
+void
+OrderedScanAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 {
 	ScanInfo	info;
 	IndexOptInfo *org_index;
@@ -540,32 +393,18 @@ AddOrderedPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 	CustomPath *path;
 	List	   *user_quals;
 
-	if (rel->reloptkind != RELOPT_BASEREL || rte->rtekind != RTE_RELATION || rte->inh ||
-		rte->tablesample != NULL || rte->securityQuals == NIL || IS_DUMMY_REL(rel) ||
-		!bms_is_empty(rel->lateral_relids) || rti == (Index) root->parse->resultRelation ||
-		root->query_pathkeys == NIL || rte->relid != CrmObjectsRelid())
-		return;
-	if (!FindColumns(rte->relid, &info) || !FindIndexes(rel, &info, &org_index) ||
-		!OrderedByCreated(root, rel, org_index, &info) || NeedsSystemColumns(rel) ||
+	if (rte->relid != IntrowRelid("crm_objects") || !FindColumns(rte->relid, &info) ||
+		!FindIndexes(rel, &info, &org_index) ||
+		!ScanOrderedBy(root, rel, info.attnums[COL_CREATED], org_index->sortopfamily[3],
+					   &info.descending) ||
+		ScanNeedsSystemColumns(rel) ||
 		!RestrictionQualifies(root, rel, rte, org_index, &info, &user_quals))
 		return;
 	cache = GetVisibilityCache();
 	if (cache->access != ACCESS_CONTACT)
 		return;
 
-	path = makeNode(CustomPath);
-	path->path.pathtype = T_CustomScan;
-	path->path.parent = rel;
-	path->path.pathtarget = rel->reltarget;
-	path->path.param_info = NULL;
-	path->path.parallel_aware = false;
-	path->path.parallel_safe = false;
-	path->path.parallel_workers = 0;
-	path->path.pathkeys = list_make1(linitial(root->query_pathkeys));
-	path->flags = CUSTOMPATH_SUPPORT_PROJECTION;
-	path->custom_paths = NIL;
-	path->custom_private = InfoToList(&info);
-	path->methods = &path_methods;
+	path = ScanMakePath(root, rel, &path_methods, InfoToList(&info));
 	CostPath(root, rel, path,
 			 ArrayGetNItems(ARR_NDIM(cache->collab_object_ids), ARR_DIMS(cache->collab_object_ids)),
 			 user_quals);
@@ -576,19 +415,7 @@ static Plan *
 PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 				List *tlist, List *clauses, List *custom_plans)
 {
-	CustomScan *cscan = makeNode(CustomScan);
-
-	cscan->scan.plan.targetlist = tlist;
-	/* already in execution order, the policy's quals first */
-	cscan->scan.plan.qual = extract_actual_clauses(clauses, false);
-	cscan->scan.scanrelid = rel->relid;
-	cscan->flags = best_path->flags;
-	cscan->custom_plans = NIL;
-	cscan->custom_exprs = NIL;
-	cscan->custom_private = best_path->custom_private;
-	cscan->custom_scan_tlist = NIL;
-	cscan->methods = &scan_methods;
-	return &cscan->scan.plan;
+	return ScanMakePlan(rel, best_path, tlist, clauses, &scan_methods);
 }
 
 /* ------------------------------------------------------------------------
@@ -614,25 +441,6 @@ BeginOrderedScan(CustomScanState *node, EState *estate, int eflags)
 
 	state->cxt = AllocSetContextCreate(estate->es_query_cxt, "introw ordered scan",
 									   ALLOCSET_DEFAULT_SIZES);
-}
-
-/* column = value, with the equality of the index column's operator family */
-static void
-EqualityKey(ScanKey key, Relation index, int column, Oid type, Datum value, int flags)
-{
-	Oid			opfamily = index->rd_opfamily[column];
-	Oid			opno = get_opfamily_member(opfamily, type, type, BTEqualStrategyNumber);
-
-	if (!OidIsValid(opno))
-		elog(ERROR, "no equality operator for type %u in operator family %u", type, opfamily);
-	ScanKeyEntryInitialize(key, flags, column + 1, BTEqualStrategyNumber, type,
-						   index->rd_indcollation[column], get_opcode(opno), value);
-}
-
-static int
-CompareTimes(TimestampTz a, TimestampTz b)
-{
-	return a < b ? -1 : a > b ? 1 : 0;
 }
 
 static TimestampTz
@@ -703,7 +511,7 @@ CompareHeldTids(const void *a, const void *b)
 static int
 CompareHeldOrder(const void *a, const void *b, void *descending)
 {
-	int			c = CompareTimes(((const HeldRow *) a)->created, ((const HeldRow *) b)->created);
+	int			c = ScanCompareTimes(((const HeldRow *) a)->created, ((const HeldRow *) b)->created);
 
 	return *(bool *) descending ? -c : c;
 }
@@ -726,14 +534,14 @@ HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64
 	if (ArrayGetNItems(ARR_NDIM(collaborations), ARR_DIMS(collaborations)) > 0)
 	{
 		index = index_open(state->info.indexes[IDX_OBJECT], AccessShareLock);
-		EqualityKey(&keys[0], index, 0, INT8OID, PointerGetDatum(collaborations), SK_SEARCHARRAY);
+		ScanEqualityKey(&keys[0], index, 0, INT8OID, PointerGetDatum(collaborations), SK_SEARCHARRAY);
 		HoldRows(state, index, keys, 1, &allocated);
 		index_close(index, AccessShareLock);
 	}
 
 	index = index_open(state->info.indexes[IDX_SUBMITTER], AccessShareLock);
-	EqualityKey(&keys[0], index, 0, INT8OID, Int64GetDatum(tenant_id), 0);
-	EqualityKey(&keys[1], index, 1, INT8OID, Int64GetDatum(contact_id), 0);
+	ScanEqualityKey(&keys[0], index, 0, INT8OID, Int64GetDatum(tenant_id), 0);
+	ScanEqualityKey(&keys[1], index, 1, INT8OID, Int64GetDatum(contact_id), 0);
 	HoldRows(state, index, keys, 2, &allocated);
 	index_close(index, AccessShareLock);
 
@@ -764,7 +572,7 @@ BeginOrderedArm(OrderedScanState *state, int which, Datum *values, int nkeys)
 	state->ordered = which;
 	state->org_index = index_open(state->info.indexes[which], AccessShareLock);
 	for (int i = 0; i < nkeys; i++)
-		EqualityKey(&keys[i], state->org_index, i, i == nkeys - 1 ? TEXTOID : INT8OID, values[i], 0);
+		ScanEqualityKey(&keys[i], state->org_index, i, i == nkeys - 1 ? TEXTOID : INT8OID, values[i], 0);
 	state->org_slot = table_slot_create(heap, NULL);
 	state->org_scan = index_beginscan(heap, state->org_index, estate->es_snapshot, nkeys, 0);
 	index_rescan(state->org_scan, keys, nkeys, NULL, 0);
@@ -875,7 +683,7 @@ NextRow(ScanState *ss)
 	if (state->org_pending &&
 		(held == NULL ||
 		 (state->info.descending ? 1 : -1) *
-		 CompareTimes(CreatedOf(state, state->org_slot), held->created) >= 0))
+		 ScanCompareTimes(CreatedOf(state, state->org_slot), held->created) >= 0))
 	{
 		ExecCopySlot(slot, state->org_slot);
 		slot->tts_tid = state->org_slot->tts_tid;

@@ -9,7 +9,7 @@
 -- bad_input.sql; tokens and JWT claims in sql/tokens.sql.)
 -- Rolls back.
 BEGIN;
-SELECT plan(47);
+SELECT plan(49);
 
 CREATE TEMP TABLE seen (principal text, tbl text, val text) ON COMMIT DROP;
 GRANT ALL ON seen TO PUBLIC;
@@ -305,10 +305,10 @@ SELECT is((SELECT count(*) FROM pg_policies WHERE schemaname = 'introw' AND poli
           'every analyst_read policy names the remaining analyst only');
 
 -- ---------------------------------------------------------------------------
--- The ordered scan (src/ordered_scan.c), forced with the planner's other
--- scans off: every contact's newest deals and CRM objects, in order, are
--- those of the planner's own plans (here also under Valgrind memcheck:
--- test/sanitize)
+-- The ordered scans (src/ordered_scan.c, src/item_merge.c), forced with the
+-- planner's other scans off: every contact's newest deals, CRM objects and
+-- content items, in order, are those of the planner's own plans (here also
+-- under Valgrind memcheck: test/sanitize)
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION pg_temp.ordered_listing(contact bigint, query text, ordered boolean,
                                         OUT rows text, OUT used boolean)
@@ -321,10 +321,10 @@ BEGIN
     PERFORM set_config(k, (NOT ordered)::text, true) FROM unnest(knobs) AS k;
     SET LOCAL ROLE regress_introw_app;
     PERFORM introw.set_contact(contact, true);
-    EXECUTE format('SELECT string_agg(object_id::text, '','') FROM (%s) q', query) INTO rows;
+    EXECUTE format('SELECT string_agg(id::text, '','') FROM (%s) q', query) INTO rows;
     used := false;
     FOR plan IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-        used := used OR plan LIKE '%introw_ordered%';
+        used := used OR plan LIKE '%Custom Scan (introw_%';
     END LOOP;
     PERFORM introw.reset_principal();
     RESET ROLE;
@@ -334,13 +334,24 @@ CREATE TEMP TABLE ordered_listings AS
 SELECT c.contact_id, q.query, (pg_temp.ordered_listing(c.contact_id, q.query, true)).*,
        (pg_temp.ordered_listing(c.contact_id, q.query, false)).rows AS own_rows
 FROM introw.partner_contacts c,
-     unnest(ARRAY['SELECT object_id FROM introw.deals ORDER BY created_at DESC, object_id LIMIT 3',
-                  'SELECT object_id FROM introw.deals ORDER BY created_at, object_id',
-                  'SELECT object_id FROM introw.crm_objects WHERE object_type = ''lead'' ORDER BY created_at DESC, object_id']) AS q(query);
-SELECT ok((SELECT count(*) FILTER (WHERE used) > 0 AND count(*) FILTER (WHERE rows IS NOT NULL) > 0 FROM ordered_listings),
+     unnest(ARRAY['SELECT object_id AS id FROM introw.deals ORDER BY created_at DESC, object_id LIMIT 3',
+                  'SELECT object_id AS id FROM introw.deals ORDER BY created_at, object_id',
+                  'SELECT object_id AS id FROM introw.crm_objects WHERE object_type = ''lead'' ORDER BY created_at DESC, object_id',
+                  'SELECT item_id AS id FROM introw.content_items ORDER BY created_at DESC, item_id LIMIT 2',
+                  'SELECT item_id AS id FROM introw.content_items ORDER BY created_at, item_id',
+                  'SELECT item_id AS id FROM introw.content_items WHERE kind <> ''link'' ORDER BY created_at DESC, item_id']) AS q(query);
+SELECT ok((SELECT count(*) FILTER (WHERE used) > 0 AND count(*) FILTER (WHERE rows IS NOT NULL) > 0
+           FROM ordered_listings WHERE query LIKE '%crm_objects%' OR query LIKE '%deals%'),
           'the ordered scan read some contacts'' CRM objects');
-SELECT is((SELECT count(*) FROM ordered_listings WHERE rows IS DISTINCT FROM own_rows), 0::bigint,
+SELECT is((SELECT count(*) FROM ordered_listings WHERE (query LIKE '%crm_objects%' OR query LIKE '%deals%')
+           AND rows IS DISTINCT FROM own_rows), 0::bigint,
           'every contact''s ordered CRM objects are those of the planner''s own plans');
+SELECT ok((SELECT count(*) FILTER (WHERE used) > 0 AND count(*) FILTER (WHERE rows IS NOT NULL) > 0
+           FROM ordered_listings WHERE query LIKE '%content_items%'),
+          'the item merge read some contacts'' content items');
+SELECT is((SELECT count(*) FROM ordered_listings WHERE query LIKE '%content_items%'
+           AND rows IS DISTINCT FROM own_rows), 0::bigint,
+          'every contact''s ordered content items are those of the planner''s own plans');
 
 -- ---------------------------------------------------------------------------
 -- Random calls of every function of the extension, hostile arguments

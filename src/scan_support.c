@@ -1,0 +1,277 @@
+/*-------------------------------------------------------------------------
+ * scan_support.c
+ *		What the ordered scans share: their setting, the planner hook that
+ *		offers them, and recognising a scan's columns, order and indexes.
+ *
+ * Two custom scans read a principal's rows in created_at order without
+ * reading all of them: ordered_scan.c (CRM objects: the organisation's
+ * index merged with the collaborations and submissions) and item_merge.c
+ * (content items: the visible tabs' indexes merged).  Both are offered by
+ * one set_rel_pathlist_hook, beside the planner's own paths, and chosen on
+ * cost; introw.ordered_scan (superuser) turns both off.  Their plans carry
+ * the policy's quals, which decide every row; the scans only choose which
+ * rows to read, and in which order.
+ *-------------------------------------------------------------------------
+ */
+#include "scans.h"
+
+#include "access/stratnum.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_attribute.h"
+#include "nodes/extensible.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+static bool ordered_scans_enabled = true;
+static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
+
+static void
+SetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
+{
+	if (prev_set_rel_pathlist)
+		prev_set_rel_pathlist(root, rel, rti, rte);
+	if (ordered_scans_enabled && ScanMayBeOrdered(root, rel, rti, rte))
+	{
+		OrderedScanAddPath(root, rel, rte);
+		ItemMergeAddPath(root, rel, rte);
+	}
+}
+
+void
+OrderedScansInit(void)
+{
+	DefineCustomBoolVariable("introw.ordered_scan",
+							 "Offers the planner a principal's CRM objects and content items merged in created_at order.",
+							 "Off leaves the planner its own paths (results are the same).",
+							 &ordered_scans_enabled, true, PGC_SUSET, 0, NULL, NULL, NULL);
+	OrderedScanInit();
+	ItemMergeInit();
+	prev_set_rel_pathlist = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = SetRelPathlist;
+}
+
+/*
+ * May a scan of this relation be read in an order of our own?  A plain
+ * table (no inheritance, no sample, no lateral reference, not the target
+ * of the statement), under row-level security, in an ordered query.
+ */
+bool
+ScanMayBeOrdered(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
+{
+	return rel->reloptkind == RELOPT_BASEREL && rte->rtekind == RTE_RELATION && !rte->inh &&
+		rte->tablesample == NULL && rte->securityQuals != NIL && !IS_DUMMY_REL(rel) &&
+		bms_is_empty(rel->lateral_relids) && rti != (Index) root->parse->resultRelation &&
+		root->query_pathkeys != NIL;
+}
+
+/* The relation introw.name, or InvalidOid. */
+Oid
+IntrowRelid(const char *name)
+{
+	Oid			nsp = get_namespace_oid("introw", true);
+
+	return OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
+}
+
+/* Is node a plain Var of the scanned relation's column attnum? */
+bool
+ScanColumnIs(Node *node, Index relid, AttrNumber attnum)
+{
+	Var		   *var = (Var *) node;
+
+	return node != NULL && IsA(node, Var) && var->varno == (int) relid &&
+		var->varattno == attnum && var->varlevelsup == 0;
+}
+
+/*
+ * column = something that does not refer to the relation nor is volatile,
+ * with the operator whose function is eqfunc (int8eq, texteq): that
+ * something, or NULL.
+ */
+Node *
+ScanEqualityValue(PlannerInfo *root, Node *clause, Index relid, AttrNumber attnum, Oid eqfunc)
+{
+	OpExpr	   *op = (OpExpr *) clause;
+	Node	   *value;
+
+	if (!IsA(clause, OpExpr) || get_opcode(op->opno) != eqfunc || list_length(op->args) != 2 ||
+		!ScanColumnIs(linitial(op->args), relid, attnum))
+		return NULL;
+	value = lsecond(op->args);
+	if (bms_is_member(relid, pull_varnos(root, value)) || contain_volatile_functions(value))
+		return NULL;
+	return value;
+}
+
+/*
+ * The columns by name, each of its expected type, into attnums; and the
+ * column ordered by (created_at) NOT NULL: the merges order by it, and a
+ * path claims its order whatever NULLS FIRST says.
+ */
+bool
+ScanFindColumns(Oid relid, const char *const *names, const Oid *types, int n,
+				AttrNumber *attnums, AttrNumber not_null)
+{
+	HeapTuple	tuple;
+	bool		notnull;
+
+	for (int i = 0; i < n; i++)
+	{
+		attnums[i] = get_attnum(relid, names[i]);
+		if (attnums[i] == InvalidAttrNumber || get_atttype(relid, attnums[i]) != types[i])
+			return false;
+	}
+	tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnums[not_null]));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	notnull = ((Form_pg_attribute) GETSTRUCT(tuple))->attnotnull;
+	ReleaseSysCache(tuple);
+	return notnull;
+}
+
+/*
+ * Is the index a plain btree (no predicate, tuple by tuple) whose leading
+ * key columns are these attributes, in order?
+ */
+bool
+ScanIndexLeads(IndexOptInfo *index, const AttrNumber *attnums, int n)
+{
+	if (index->relam != BTREE_AM_OID || index->indpred != NIL || !index->amhasgettuple ||
+		index->nkeycolumns < n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (index->indexkeys[i] != attnums[i])
+			return false;
+	return true;
+}
+
+/*
+ * Is the query (which has an order) ordered first by the relation's column
+ * attnum, with the sort operator family opfamily?  *descending: which way.
+ */
+bool
+ScanOrderedBy(PlannerInfo *root, RelOptInfo *rel, AttrNumber attnum, Oid opfamily,
+			  bool *descending)
+{
+	PathKey    *pathkey = linitial_node(PathKey, root->query_pathkeys);
+	ListCell   *lc;
+
+	if (pathkey->pk_eclass->ec_has_volatile || pathkey->pk_opfamily != opfamily ||
+		(pathkey->pk_strategy != BTLessStrategyNumber &&
+		 pathkey->pk_strategy != BTGreaterStrategyNumber))
+		return false;
+	*descending = pathkey->pk_strategy == BTGreaterStrategyNumber;
+	foreach(lc, pathkey->pk_eclass->ec_members)
+	{
+		EquivalenceMember *member = (EquivalenceMember *) lfirst(lc);
+
+		if (ScanColumnIs((Node *) member->em_expr, rel->relid, attnum))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * System columns other than ctid and tableoid cannot be read from the
+ * scans' slots: no path when the query's output or the scan's quals need
+ * one.
+ */
+bool
+ScanNeedsSystemColumns(RelOptInfo *rel)
+{
+	Bitmapset  *attrs = NULL;
+	ListCell   *lc;
+	int			x = -1;
+
+	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
+	foreach(lc, rel->baserestrictinfo)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause, rel->relid, &attrs);
+	while ((x = bms_next_member(attrs, x)) >= 0)
+	{
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno < 0 && attno != SelfItemPointerAttributeNumber &&
+			attno != TableOidAttributeNumber)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A custom path over rel, ordered by the query's first sort key, not
+ * parallel, projecting; the caller costs it and adds it.
+ */
+CustomPath *
+ScanMakePath(PlannerInfo *root, RelOptInfo *rel, const CustomPathMethods *methods, List *private)
+{
+	CustomPath *path = makeNode(CustomPath);
+
+	path->path.pathtype = T_CustomScan;
+	path->path.parent = rel;
+	path->path.pathtarget = rel->reltarget;
+	path->path.param_info = NULL;
+	path->path.parallel_aware = false;
+	path->path.parallel_safe = false;
+	path->path.parallel_workers = 0;
+	path->path.pathkeys = list_make1(linitial(root->query_pathkeys));
+	path->flags = CUSTOMPATH_SUPPORT_PROJECTION;
+	path->custom_paths = NIL;
+	path->custom_private = private;
+	path->methods = methods;
+	return path;
+}
+
+/* The plan of such a path: every qual is checked on every row. */
+Plan *
+ScanMakePlan(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses,
+			 const CustomScanMethods *methods)
+{
+	CustomScan *cscan = makeNode(CustomScan);
+
+	cscan->scan.plan.targetlist = tlist;
+	/* already in execution order, the policy's quals first */
+	cscan->scan.plan.qual = extract_actual_clauses(clauses, false);
+	cscan->scan.scanrelid = rel->relid;
+	cscan->flags = best_path->flags;
+	cscan->custom_plans = NIL;
+	cscan->custom_exprs = NIL;
+	cscan->custom_private = best_path->custom_private;
+	cscan->custom_scan_tlist = NIL;
+	cscan->methods = methods;
+	return &cscan->scan.plan;
+}
+
+/* column = value, with the equality of the index column's operator family */
+void
+ScanEqualityKey(ScanKey key, Relation index, int column, Oid type, Datum value, int flags)
+{
+	ScanComparisonKey(key, index, column, type, BTEqualStrategyNumber, value, flags);
+}
+
+/* column <op> value, op the strategy's of the index column's family */
+void
+ScanComparisonKey(ScanKey key, Relation index, int column, Oid type, StrategyNumber strategy,
+				  Datum value, int flags)
+{
+	Oid			opfamily = index->rd_opfamily[column];
+	Oid			opno = get_opfamily_member(opfamily, type, type, strategy);
+
+	if (!OidIsValid(opno))
+		elog(ERROR, "no operator of strategy %d for type %u in operator family %u",
+			 strategy, type, opfamily);
+	ScanKeyEntryInitialize(key, flags, column + 1, strategy, type,
+						   index->rd_indcollation[column], get_opcode(opno), value);
+}
+
+int
+ScanCompareTimes(TimestampTz a, TimestampTz b)
+{
+	return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ * scans.h
+ *		Declarations shared by the ordered scans.
+ *
+ * scan_support.c   the setting, the planner hook, shared recognition
+ * ordered_scan.c   a contact's CRM objects merged in created_at order
+ * item_merge.c     a principal's content items merged from its tabs
+ *-------------------------------------------------------------------------
+ */
+#ifndef INTROW_SCANS_H
+#define INTROW_SCANS_H
+
+#include "introw.h"
+
+#include "access/skey.h"
+#include "nodes/extensible.h"
+#include "nodes/pathnodes.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+/* scan_support.c */
+extern bool ScanMayBeOrdered(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte);
+extern Oid	IntrowRelid(const char *name);
+extern bool ScanColumnIs(Node *node, Index relid, AttrNumber attnum);
+extern Node *ScanEqualityValue(PlannerInfo *root, Node *clause, Index relid,
+							   AttrNumber attnum, Oid eqfunc);
+extern bool ScanFindColumns(Oid relid, const char *const *names, const Oid *types, int n,
+							AttrNumber *attnums, AttrNumber not_null);
+extern bool ScanIndexLeads(IndexOptInfo *index, const AttrNumber *attnums, int n);
+extern bool ScanOrderedBy(PlannerInfo *root, RelOptInfo *rel, AttrNumber attnum, Oid opfamily,
+						  bool *descending);
+extern bool ScanNeedsSystemColumns(RelOptInfo *rel);
+extern CustomPath *ScanMakePath(PlannerInfo *root, RelOptInfo *rel,
+								const CustomPathMethods *methods, List *private);
+extern Plan *ScanMakePlan(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses,
+						  const CustomScanMethods *methods);
+extern void ScanEqualityKey(ScanKey key, Relation index, int column, Oid type, Datum value,
+							int flags);
+extern void ScanComparisonKey(ScanKey key, Relation index, int column, Oid type,
+							  StrategyNumber strategy, Datum value, int flags);
+extern int	ScanCompareTimes(TimestampTz a, TimestampTz b);
+
+/* ordered_scan.c */
+extern void OrderedScanInit(void);
+extern void OrderedScanAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte);
+
+/* item_merge.c */
+extern void ItemMergeInit(void);
+extern void ItemMergeAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte);
+
+#endif							/* INTROW_SCANS_H */
