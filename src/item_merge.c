@@ -37,7 +37,10 @@
  * generic plan, a cursor after a switch): it then reads the tenant's
  * items in order from the (tenant_id, created_at) index, as the planner
  * would, and the quals decide.  With no principal there is no tab, and
- * nothing is read.
+ * nothing is read.  A cursor read on after the principal changes keeps
+ * reading the tabs it started with, under the new principal's quals: it
+ * returns only rows both may see.  Like an index-only scan, the scan keeps
+ * a pin on the one index leaf page it last read until it reads the next.
  *-------------------------------------------------------------------------
  */
 #include "scans.h"
@@ -131,7 +134,8 @@ typedef struct ItemMergeState
 	TupleTableSlot *fetched;	/* of the table's access method */
 	bool		walking;		/* reading the newest index instead */
 	int64		tenant_id;
-	/* for EXPLAIN ANALYZE */
+	/* for EXPLAIN ANALYZE, over all of the scan's loops */
+	int64		tabs_merged;
 	int64		batches;
 } ItemMergeState;
 
@@ -168,7 +172,7 @@ ItemMergeInit(void)
 {
 	DefineCustomIntVariable("introw.item_merge_max_tabs",
 							"The most visible tabs whose content items are merged in created_at order.",
-							"A principal who sees more reads the tenant's items in order; 0 never merges.",
+							"A principal who sees more reads the tenant's items in order; 0 turns the merge off.",
 							&item_merge_max_tabs, 1000, 0, 100000, PGC_SUSET, 0, NULL, NULL, NULL);
 	RegisterCustomScanMethods(&scan_methods);
 }
@@ -358,7 +362,7 @@ ItemMergeAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 		return;
 	cache = GetVisibilityCache();
 	ntabs = ArrayGetNItems(ARR_NDIM(cache->tab_ids), ARR_DIMS(cache->tab_ids));
-	if (ntabs > item_merge_max_tabs)
+	if (item_merge_max_tabs == 0 || ntabs > item_merge_max_tabs)
 		return;
 
 	path = ScanMakePath(root, rel, &path_methods, InfoToList(&info));
@@ -424,9 +428,10 @@ AlreadyRead(TabStream *tab, ItemPointer tid, TimestampTz created)
 /*
  * Remember the entries of the batch at its last created_at (the next
  * batch starts there and reads them again), with those remembered before
- * if the boundary has not moved.
+ * if the boundary has not moved.  Returns whether it has not (the batch
+ * was all ties).
  */
-static void
+static bool
 RememberBoundary(ItemMergeState *state, TabStream *tab)
 {
 	TimestampTz last = tab->created[tab->count - 1];
@@ -438,12 +443,13 @@ RememberBoundary(ItemMergeState *state, TabStream *tab)
 	if (keep == 0 && tab->seen != NULL)
 		pfree(tab->seen);
 	tab->seen = keep > 0 ?
-		repalloc(tab->seen, sizeof(ItemPointerData) * (keep + tab->count - first)) :
-		MemoryContextAlloc(state->cxt, sizeof(ItemPointerData) * (tab->count - first));
+		repalloc_huge(tab->seen, sizeof(ItemPointerData) * (keep + tab->count - first)) :
+		MemoryContextAllocHuge(state->cxt, sizeof(ItemPointerData) * (tab->count - first));
 	memcpy(tab->seen + keep, tab->tids + first, sizeof(ItemPointerData) * (tab->count - first));
 	tab->nseen = keep + tab->count - first;
 	tab->boundary = last;
 	qsort(tab->seen, tab->nseen, sizeof(ItemPointerData), CompareTids);
+	return keep > 0;
 }
 
 /*
@@ -461,13 +467,19 @@ ReadBatch(ItemMergeState *state, TabStream *tab)
 
 	if (tab->count > 0)
 	{
-		RememberBoundary(state, tab);
+		/*
+		 * Twice as large, up to LAST_BATCH; without limit while the batches
+		 * stay inside one created_at, so that a run of ties is read again
+		 * a number of times logarithmic in its length, not linear.
+		 */
+		bool		all_ties = RememberBoundary(state, tab);
+
 		from = tab->boundary;
-		if (tab->size < LAST_BATCH)
+		if (tab->size < LAST_BATCH || all_ties)
 		{
 			tab->size *= 2;
-			tab->tids = repalloc(tab->tids, sizeof(ItemPointerData) * tab->size);
-			tab->created = repalloc(tab->created, sizeof(TimestampTz) * tab->size);
+			tab->tids = repalloc_huge(tab->tids, sizeof(ItemPointerData) * tab->size);
+			tab->created = repalloc_huge(tab->created, sizeof(TimestampTz) * tab->size);
 		}
 	}
 	ScanEqualityKey(&keys[0], state->index, 0, INT8OID, Int64GetDatum(state->tenant_id), 0);
@@ -520,6 +532,7 @@ StartMerge(ItemMergeState *state, ArrayType *tab_ids)
 	MemoryContext old = MemoryContextSwitchTo(state->cxt);
 
 	state->ntabs = ArrayGetNItems(ARR_NDIM(tab_ids), ARR_DIMS(tab_ids));
+	state->tabs_merged += state->ntabs;
 	state->tabs = palloc0(sizeof(TabStream) * Max(state->ntabs, 1));
 	state->heap = binaryheap_allocate(Max(state->ntabs, 1), CompareTabs, state);
 	MemoryContextSwitchTo(old);
@@ -569,8 +582,8 @@ StartScan(ItemMergeState *state)
 
 	state->started = true;
 	state->tenant_id = cache->tenant_id;
-	if (ArrayGetNItems(ARR_NDIM(cache->tab_ids), ARR_DIMS(cache->tab_ids)) >
-		item_merge_max_tabs)
+	if (item_merge_max_tabs == 0 ||
+		ArrayGetNItems(ARR_NDIM(cache->tab_ids), ARR_DIMS(cache->tab_ids)) > item_merge_max_tabs)
 	{
 		StartWalk(state);
 		return;
@@ -712,7 +725,7 @@ ExplainMerge(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Read Instead", psprintf("tenant's items (%s)", newest ? newest : "?"), es);
 	else
 	{
-		ExplainPropertyInteger("Tabs", NULL, state->ntabs, es);
+		ExplainPropertyInteger("Tabs", NULL, state->tabs_merged, es);
 		ExplainPropertyInteger("Batches", NULL, state->batches, es);
 	}
 }
