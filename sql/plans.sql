@@ -210,8 +210,20 @@ BEGIN
     END LOOP;
     RESET ROLE;
 END $$;
+-- for the rest of the transaction: the application role, the contact, and
+-- the planner's other scans off (the application may do this itself: plans
+-- choose only how rows are read)
+CREATE FUNCTION pg_temp.forced_scans_as(contact bigint) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config(s, 'off', true)
+    FROM unnest(ARRAY['enable_seqscan', 'enable_indexscan', 'enable_bitmapscan']) AS s;
+    SET LOCAL ROLE regress_introw_plans;
+    PERFORM introw.set_contact(contact, true);
+END $$;
 CREATE TEMP TABLE listings (contact bigint, query text, on_rows text, off_rows text, used boolean);
-DO $$
+-- each query for 22 contacts (restricted, large organisation, submitters,
+-- every kind of role), with the scans forced and without them
+CREATE FUNCTION pg_temp.compare_listings(queries text[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     c bigint;
     q text;
@@ -219,26 +231,29 @@ DECLARE
     r_off record;
 BEGIN
     FOR c IN SELECT unnest(ARRAY[1, 3, 41, 45, 46, 60]) UNION SELECT g FROM generate_series(7, 6000, 397) g LOOP
-        FOREACH q IN ARRAY ARRAY[
-            'SELECT object_id::text AS r FROM introw.deals ORDER BY created_at DESC, object_id LIMIT 50',
-            'SELECT object_id::text AS r FROM introw.deals ORDER BY created_at, object_id LIMIT 7',
-            'SELECT object_id::text AS r FROM introw.deals ORDER BY created_at DESC, object_id',
-            'SELECT object_id::text AS r FROM introw.deals WHERE amount >= 50000 ORDER BY created_at DESC, object_id LIMIT 20 OFFSET 5',
-            'SELECT object_id::text AS r FROM introw.crm_objects WHERE object_type = ''lead'' ORDER BY created_at DESC, object_id LIMIT 10',
-            'SELECT object_id::text AS r FROM introw.crm_objects WHERE object_type = ''deal'' ORDER BY created_at DESC, object_id LIMIT 30 FOR SHARE',
-            'SELECT (SELECT d.object_id::text FROM introw.deals d WHERE d.amount >= g * 1000 ORDER BY d.created_at DESC, d.object_id LIMIT 1) AS r FROM generate_series(0, 99, 9) g'
-        ] LOOP
+        FOREACH q IN ARRAY queries LOOP
             r_on := pg_temp.listing(c, q, true);
             r_off := pg_temp.listing(c, q, false);
             INSERT INTO listings VALUES (c, q, r_on.rows, r_off.rows, r_on.used);
         END LOOP;
     END LOOP;
 END $$;
+CREATE TEMP VIEW listings_compared AS
 SELECT count(*) AS listings,
        count(*) FILTER (WHERE on_rows IS DISTINCT FROM off_rows) AS different,
-       count(*) FILTER (WHERE used) AS by_ordered_scan,
+       count(*) FILTER (WHERE used) AS by_custom_scan,
        count(*) FILTER (WHERE on_rows IS NOT NULL) AS not_empty
 FROM listings;
+SELECT pg_temp.compare_listings(ARRAY[
+    'SELECT object_id::text AS r FROM introw.deals ORDER BY created_at DESC, object_id LIMIT 50',
+    'SELECT object_id::text AS r FROM introw.deals ORDER BY created_at, object_id LIMIT 7',
+    'SELECT object_id::text AS r FROM introw.deals ORDER BY created_at DESC, object_id',
+    'SELECT object_id::text AS r FROM introw.deals WHERE amount >= 50000 ORDER BY created_at DESC, object_id LIMIT 20 OFFSET 5',
+    'SELECT object_id::text AS r FROM introw.crm_objects WHERE object_type = ''lead'' ORDER BY created_at DESC, object_id LIMIT 10',
+    'SELECT object_id::text AS r FROM introw.crm_objects WHERE object_type = ''deal'' ORDER BY created_at DESC, object_id LIMIT 30 FOR SHARE',
+    'SELECT (SELECT d.object_id::text FROM introw.deals d WHERE d.amount >= g * 1000 ORDER BY d.created_at DESC, d.object_id LIMIT 1) AS r FROM generate_series(0, 99, 9) g'
+]);
+SELECT * FROM listings_compared;
 SELECT contact, count(*) FILTER (WHERE used) AS by_ordered_scan FROM listings
 WHERE contact IN (41, 45, 46) GROUP BY contact ORDER BY contact;
 -- contact 45's listing holds its organisation's deals, its submissions of
@@ -375,49 +390,25 @@ RESET ROLE;
 -- the planner's own, for contacts of every kind, ties, filters, a LIMIT
 -- with OFFSET, FOR SHARE and a correlated subquery (rescans).
 TRUNCATE listings;
-DO $$
-DECLARE
-    c bigint;
-    q text;
-    r_on record;
-    r_off record;
-BEGIN
-    FOR c IN SELECT unnest(ARRAY[1, 3, 41, 45, 46, 60]) UNION SELECT g FROM generate_series(7, 6000, 397) g LOOP
-        FOREACH q IN ARRAY ARRAY[
-            'SELECT item_id::text AS r FROM introw.content_items ORDER BY created_at DESC, item_id LIMIT 50',
-            'SELECT item_id::text AS r FROM introw.content_items ORDER BY created_at, item_id LIMIT 7',
-            'SELECT item_id::text AS r FROM introw.content_items ORDER BY created_at DESC, item_id',
-            'SELECT item_id::text AS r FROM introw.content_items WHERE kind = ''link'' ORDER BY created_at DESC, item_id LIMIT 20 OFFSET 5',
-            'SELECT item_id::text AS r FROM introw.content_items WHERE created_at <= ''2026-01-10 12:00'' ORDER BY created_at DESC, item_id LIMIT 130',
-            'SELECT item_id::text AS r FROM introw.content_items ORDER BY created_at DESC, item_id LIMIT 30 FOR SHARE',
-            'SELECT (SELECT i.item_id::text FROM introw.content_items i WHERE i.title LIKE ''%'' || g || ''%'' ORDER BY i.created_at DESC, i.item_id LIMIT 1) AS r FROM generate_series(0, 99, 9) g'
-        ] LOOP
-            r_on := pg_temp.listing(c, q, true);
-            r_off := pg_temp.listing(c, q, false);
-            INSERT INTO listings VALUES (c, q, r_on.rows, r_off.rows, r_on.used);
-        END LOOP;
-    END LOOP;
-END $$;
-SELECT count(*) AS listings,
-       count(*) FILTER (WHERE on_rows IS DISTINCT FROM off_rows) AS different,
-       count(*) FILTER (WHERE used) AS by_item_merge,
-       count(*) FILTER (WHERE on_rows IS NOT NULL) AS not_empty
-FROM listings;
+SELECT pg_temp.compare_listings(ARRAY[
+    'SELECT item_id::text AS r FROM introw.content_items ORDER BY created_at DESC, item_id LIMIT 50',
+    'SELECT item_id::text AS r FROM introw.content_items ORDER BY created_at, item_id LIMIT 7',
+    'SELECT item_id::text AS r FROM introw.content_items ORDER BY created_at DESC, item_id',
+    'SELECT item_id::text AS r FROM introw.content_items WHERE kind = ''link'' ORDER BY created_at DESC, item_id LIMIT 20 OFFSET 5',
+    'SELECT item_id::text AS r FROM introw.content_items WHERE created_at <= ''2026-01-10 12:00'' ORDER BY created_at DESC, item_id LIMIT 130',
+    'SELECT item_id::text AS r FROM introw.content_items ORDER BY created_at DESC, item_id LIMIT 30 FOR SHARE',
+    'SELECT (SELECT i.item_id::text FROM introw.content_items i WHERE i.title LIKE ''%'' || g || ''%'' ORDER BY i.created_at DESC, i.item_id LIMIT 1) AS r FROM generate_series(0, 99, 9) g'
+]);
+SELECT * FROM listings_compared;
 -- the ties: contact 3's 130 items up to their created_at hold all 140
 SELECT count(*) FILTER (WHERE r.id > 90000) AS ties, count(*) AS items
 FROM listings l, unnest(string_to_array(l.on_rows, ',')::bigint[]) AS r(id)
 WHERE l.contact = 3 AND l.query LIKE '%<= ''2026-01-10 12:00''%';
 
 -- The ties read again: a tab's batch that ends inside them is followed by
--- one from their created_at on, without the entries already read (the
--- application may turn the planner's other scans off: plans choose only
--- how rows are read).
+-- one from their created_at on, without the entries already read.
 BEGIN;
-SET LOCAL ROLE regress_introw_plans;
-SELECT introw.set_contact(3, true);
-SET LOCAL enable_indexscan = off;
-SET LOCAL enable_bitmapscan = off;
-SET LOCAL enable_seqscan = off;
+SELECT pg_temp.forced_scans_as(3);
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT item_id FROM introw.content_items WHERE created_at <= '2026-01-10 12:00' ORDER BY created_at DESC LIMIT 130;
 COMMIT;
@@ -468,18 +459,13 @@ FROM listings l, generic_items_46 g, walked_items_46 w
 WHERE l.contact = 46 AND l.query LIKE '%content_items ORDER BY created_at DESC, item_id LIMIT 50';
 
 -- A leaky function in WHERE sees only rows the policy allows.
-SET ROLE regress_introw_plans;
-SELECT introw.set_contact(3);
-SET enable_indexscan = off;
-SET enable_bitmapscan = off;
-SET enable_seqscan = off;
+BEGIN;
+SELECT pg_temp.forced_scans_as(3);
 EXPLAIN (COSTS OFF) SELECT title FROM introw.content_items WHERE pg_temp.leak(title) ORDER BY created_at DESC LIMIT 2;
 SELECT title FROM introw.content_items WHERE pg_temp.leak(title) ORDER BY created_at DESC LIMIT 2;
-RESET enable_indexscan;
-RESET enable_bitmapscan;
-RESET enable_seqscan;
-SELECT introw.reset_principal();
+COMMIT;
 -- the application cannot change how many tabs are merged
+SET ROLE regress_introw_plans;
 SET introw.item_merge_max_tabs = 100000;
 RESET ROLE;
 
@@ -490,11 +476,7 @@ RESET ROLE;
 BEGIN;
 INSERT INTO introw.content_items (tenant_id, item_id, tab_id, kind, title, created_at) OVERRIDING SYSTEM VALUE
 SELECT 1, 100000 + i, 103, 'file', 'Run ' || i, timestamptz '2026-12-01' FROM generate_series(1, 20000) i;
-SET LOCAL ROLE regress_introw_plans;
-SELECT introw.set_contact(3, true);
-SET LOCAL enable_indexscan = off;
-SET LOCAL enable_bitmapscan = off;
-SET LOCAL enable_seqscan = off;
+SELECT pg_temp.forced_scans_as(3);
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT item_id FROM introw.content_items ORDER BY created_at DESC LIMIT 20010;
 SELECT count(*) AS items, count(DISTINCT item_id) AS distinct_items, count(*) FILTER (WHERE item_id > 100000) AS run

@@ -385,10 +385,8 @@ PlanMergePath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 static Node *
 CreateMergeState(CustomScan *cscan)
 {
-	ItemMergeState *state = palloc0(sizeof(ItemMergeState));
+	ItemMergeState *state = (ItemMergeState *) ScanNewState(sizeof(ItemMergeState), &exec_methods);
 
-	NodeSetTag(state, T_CustomScanState);
-	state->css.methods = &exec_methods;
 	InfoFromList(cscan->custom_private, &state->info);
 	return (Node *) state;
 }
@@ -650,23 +648,13 @@ NextRow(ScanState *ss)
 		found = NextMerged(state, state->fetched);
 	if (!found)
 		return ExecClearTuple(slot);
-	ExecCopySlot(slot, state->fetched);
-	slot->tts_tid = state->fetched->tts_tid;
-	slot->tts_tableOid = RelationGetRelid(ss->ss_currentRelation);
-	return slot;
-}
-
-/* The quals, rechecked by ExecScan, are the scan's only condition. */
-static bool
-RecheckRow(ScanState *ss, TupleTableSlot *slot)
-{
-	return true;
+	return ScanRowOf(ss, ExecCopySlot(slot, state->fetched), &state->fetched->tts_tid);
 }
 
 static TupleTableSlot *
 ExecMerge(CustomScanState *node)
 {
-	return ExecScan(&node->ss, NextRow, RecheckRow);
+	return ScanExec(node, NextRow);
 }
 
 static void

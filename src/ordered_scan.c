@@ -426,10 +426,8 @@ PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 static Node *
 CreateOrderedScanState(CustomScan *cscan)
 {
-	OrderedScanState *state = palloc0(sizeof(OrderedScanState));
+	OrderedScanState *state = (OrderedScanState *) ScanNewState(sizeof(OrderedScanState), &exec_methods);
 
-	NodeSetTag(state, T_CustomScanState);
-	state->css.methods = &exec_methods;
 	InfoFromList(cscan->custom_private, &state->info);
 	return (Node *) state;
 }
@@ -685,33 +683,22 @@ NextRow(ScanState *ss)
 		 (state->info.descending ? 1 : -1) *
 		 ScanCompareTimes(CreatedOf(state, state->org_slot), held->created) >= 0))
 	{
-		ExecCopySlot(slot, state->org_slot);
-		slot->tts_tid = state->org_slot->tts_tid;
 		state->org_pending = false;
+		return ScanRowOf(ss, ExecCopySlot(slot, state->org_slot), &state->org_slot->tts_tid);
 	}
-	else if (held != NULL)
+	if (held != NULL)
 	{
-		ExecForceStoreHeapTuple(held->tuple, slot, false);
-		slot->tts_tid = held->tuple->t_self;
 		state->next_held++;
+		ExecForceStoreHeapTuple(held->tuple, slot, false);
+		return ScanRowOf(ss, slot, &held->tuple->t_self);
 	}
-	else
-		return ExecClearTuple(slot);
-	slot->tts_tableOid = RelationGetRelid(ss->ss_currentRelation);
-	return slot;
-}
-
-/* The quals, rechecked by ExecScan, are the scan's only condition. */
-static bool
-RecheckRow(ScanState *ss, TupleTableSlot *slot)
-{
-	return true;
+	return ExecClearTuple(slot);
 }
 
 static TupleTableSlot *
 ExecOrderedScan(CustomScanState *node)
 {
-	return ExecScan(&node->ss, NextRow, RecheckRow);
+	return ScanExec(node, NextRow);
 }
 
 static void

@@ -17,6 +17,7 @@
 
 #include "access/stratnum.h"
 #include "catalog/namespace.h"
+#include "executor/executor.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_attribute.h"
 #include "nodes/extensible.h"
@@ -246,6 +247,46 @@ ScanMakePlan(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses,
 	cscan->custom_scan_tlist = NIL;
 	cscan->methods = methods;
 	return &cscan->scan.plan;
+}
+
+/*
+ * A scan's state, of size bytes (a CustomScanState first), zeroed, with
+ * its methods.
+ */
+CustomScanState *
+ScanNewState(Size size, const CustomExecMethods *methods)
+{
+	CustomScanState *css = palloc0(size);
+
+	NodeSetTag(css, T_CustomScanState);
+	css->methods = methods;
+	return css;
+}
+
+/* The quals, rechecked by ExecScan, are the scans' only condition. */
+static bool
+RecheckNothing(ScanState *ss, TupleTableSlot *slot)
+{
+	return true;
+}
+
+/* The next row of a scan whose rows come from next, its quals checked. */
+TupleTableSlot *
+ScanExec(CustomScanState *node, ExecScanAccessMtd next)
+{
+	return ExecScan(&node->ss, next, RecheckNothing);
+}
+
+/*
+ * The row in slot, a copy of the scan's relation's row tid, as a row of
+ * the scan: its tid and its table set (the slot is the scan's own).
+ */
+TupleTableSlot *
+ScanRowOf(ScanState *ss, TupleTableSlot *slot, ItemPointer tid)
+{
+	slot->tts_tid = *tid;
+	slot->tts_tableOid = RelationGetRelid(ss->ss_currentRelation);
+	return slot;
 }
 
 /* column = value, with the equality of the index column's operator family */

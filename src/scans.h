@@ -13,6 +13,7 @@
 #include "introw.h"
 
 #include "access/skey.h"
+#include "executor/executor.h"
 #include "nodes/extensible.h"
 #include "nodes/pathnodes.h"
 #include "utils/rel.h"
@@ -39,6 +40,9 @@ extern void ScanEqualityKey(ScanKey key, Relation index, int column, Oid type, D
 extern void ScanComparisonKey(ScanKey key, Relation index, int column, Oid type,
 							  StrategyNumber strategy, Datum value, int flags);
 extern int	ScanCompareTimes(TimestampTz a, TimestampTz b);
+extern CustomScanState *ScanNewState(Size size, const CustomExecMethods *methods);
+extern TupleTableSlot *ScanExec(CustomScanState *node, ExecScanAccessMtd next);
+extern TupleTableSlot *ScanRowOf(ScanState *ss, TupleTableSlot *slot, ItemPointer tid);
 
 /* ordered_scan.c */
 extern void OrderedScanInit(void);
