@@ -166,3 +166,38 @@ REVOKE ALL ON FUNCTION introw.set_contact(bigint, boolean), introw.reset_princip
 REVOKE ALL ON SCHEMA introw FROM regress_introw_owner;
 REVOKE ALL ON public.fx FROM regress_introw_owner;
 DROP ROLE regress_introw_owner;
+
+-- A contact's newest items merged from its tabs (src/item_merge.c), forced
+-- with the planner's other scans off; the same plan, run once
+-- introw.item_merge_max_tabs is below the contact's tabs, reads the
+-- tenant's newest items instead (this suite also runs under memcheck:
+-- test/sanitize); the planner's own plan returns the same items.
+SET plan_cache_mode = force_generic_plan;
+SET enable_seqscan = off;
+SET enable_indexscan = off;
+SET enable_bitmapscan = off;
+SET ROLE regress_introw_app;
+SELECT introw.set_contact(fx('rep'));
+PREPARE newest_items AS SELECT string_agg(title, ', ') AS items FROM (
+    SELECT title FROM introw.content_items ORDER BY created_at DESC, item_id LIMIT 3) q;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE newest_items;
+EXECUTE newest_items;
+RESET ROLE;
+SET introw.item_merge_max_tabs = 0;
+SET ROLE regress_introw_app;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE newest_items;
+EXECUTE newest_items;
+DEALLOCATE newest_items;
+RESET ROLE;
+RESET introw.item_merge_max_tabs;
+RESET plan_cache_mode;
+RESET enable_seqscan;
+RESET enable_indexscan;
+RESET enable_bitmapscan;
+SET introw.ordered_scan = off;
+SET ROLE regress_introw_app;
+SELECT string_agg(title, ', ') AS items FROM (
+    SELECT title FROM introw.content_items ORDER BY created_at DESC, item_id LIMIT 3) q;
+SELECT introw.reset_principal();
+RESET ROLE;
+RESET introw.ordered_scan;
