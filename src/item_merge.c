@@ -341,6 +341,7 @@ InfoFromList(List *list, MergeInfo *info)
 		info->indexes[i] = list_nth_oid(oids, i);
 }
 
+/* Offer the path on introw.content_items (scan_support.c calls this for it). */
 void
 ItemMergeAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 {
@@ -351,8 +352,7 @@ ItemMergeAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 	List	   *user_quals;
 	int			ntabs;
 
-	if (rte->relid != IntrowRelid("content_items") ||
-		!ScanFindColumns(rte->relid, column_names, column_types, NUM_COLUMNS, info.attnums,
+	if (!ScanFindColumns(rte->relid, column_names, column_types, NUM_COLUMNS, info.attnums,
 						 COL_CREATED) ||
 		!FindIndexes(rel, &info, &tab_index) ||
 		!ScanOrderedBy(root, rel, info.attnums[COL_CREATED], tab_index->sortopfamily[2],
@@ -405,22 +405,14 @@ BeginMerge(CustomScanState *node, EState *estate, int eflags)
 static ScanDirection
 Direction(ItemMergeState *state)
 {
-	return state->info.descending == state->info.index_descending ?
-		ForwardScanDirection : BackwardScanDirection;
-}
-
-static int
-CompareTids(const void *a, const void *b)
-{
-	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
+	return ScanDirectionFor(state->info.descending, state->info.index_descending);
 }
 
 /* Has the tab already read this entry of its boundary's created_at? */
 static bool
 AlreadyRead(TabStream *tab, ItemPointer tid, TimestampTz created)
 {
-	return tab->nseen > 0 && created == tab->boundary &&
-		bsearch(tid, tab->seen, tab->nseen, sizeof(ItemPointerData), CompareTids) != NULL;
+	return created == tab->boundary && ScanTidIn(tab->seen, tab->nseen, tid);
 }
 
 /*
@@ -446,7 +438,7 @@ RememberBoundary(ItemMergeState *state, TabStream *tab)
 	memcpy(tab->seen + keep, tab->tids + first, sizeof(ItemPointerData) * (tab->count - first));
 	tab->nseen = keep + tab->count - first;
 	tab->boundary = last;
-	qsort(tab->seen, tab->nseen, sizeof(ItemPointerData), CompareTids);
+	ScanSortTids(tab->seen, tab->nseen);
 	return keep > 0;
 }
 
@@ -521,17 +513,22 @@ CompareTabs(Datum a, Datum b, void *arg)
 	return state->info.descending ? c : -c;
 }
 
-/* Begin the merge of these tabs: a first batch of each. */
+/*
+ * Begin the merge of these tabs (the cache's array: their ids are taken
+ * before any index is read), a first batch of each.
+ */
 static void
-StartMerge(ItemMergeState *state, ArrayType *tab_ids)
+StartMerge(ItemMergeState *state, const ArrayType *tab_ids)
 {
 	Relation	heap = state->css.ss.ss_currentRelation;
-	int64	   *ids = (int64 *) ARR_DATA_PTR(tab_ids);
+	const int64 *ids = (const int64 *) ARR_DATA_PTR(tab_ids);
 	MemoryContext old = MemoryContextSwitchTo(state->cxt);
 
 	state->ntabs = ArrayGetNItems(ARR_NDIM(tab_ids), ARR_DIMS(tab_ids));
 	state->tabs_merged += state->ntabs;
 	state->tabs = palloc0(sizeof(TabStream) * Max(state->ntabs, 1));
+	for (int i = 0; i < state->ntabs; i++)
+		state->tabs[i].tab_id = ids[i];
 	state->heap = binaryheap_allocate(Max(state->ntabs, 1), CompareTabs, state);
 	MemoryContextSwitchTo(old);
 
@@ -543,7 +540,6 @@ StartMerge(ItemMergeState *state, ArrayType *tab_ids)
 	{
 		TabStream  *tab = &state->tabs[i];
 
-		tab->tab_id = ids[i];
 		tab->size = FIRST_BATCH;
 		tab->tids = MemoryContextAlloc(state->cxt, sizeof(ItemPointerData) * tab->size);
 		tab->created = MemoryContextAlloc(state->cxt, sizeof(TimestampTz) * tab->size);
@@ -576,20 +572,14 @@ static void
 StartScan(ItemMergeState *state)
 {
 	const VisibilityCache *cache = GetVisibilityCache();
-	ArrayType  *tab_ids;
 
 	state->started = true;
 	state->tenant_id = cache->tenant_id;
 	if (item_merge_max_tabs == 0 ||
 		ArrayGetNItems(ARR_NDIM(cache->tab_ids), ARR_DIMS(cache->tab_ids)) > item_merge_max_tabs)
-	{
 		StartWalk(state);
-		return;
-	}
-	/* a copy: the cache may be rebuilt while the scan runs */
-	tab_ids = MemoryContextAlloc(state->cxt, VARSIZE(cache->tab_ids));
-	memcpy(tab_ids, cache->tab_ids, VARSIZE(cache->tab_ids));
-	StartMerge(state, tab_ids);
+	else
+		StartMerge(state, cache->tab_ids);
 }
 
 /*

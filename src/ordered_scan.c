@@ -384,6 +384,7 @@ InfoFromList(List *list, ScanInfo *info)
 	info->object_type = lthird_node(Const, list);
 }
 
+/* Offer the path on introw.crm_objects (scan_support.c calls this for it). */
 void
 OrderedScanAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 {
@@ -393,7 +394,7 @@ OrderedScanAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 	CustomPath *path;
 	List	   *user_quals;
 
-	if (rte->relid != IntrowRelid("crm_objects") || !FindColumns(rte->relid, &info) ||
+	if (!FindColumns(rte->relid, &info) ||
 		!FindIndexes(rel, &info, &org_index) ||
 		!ScanOrderedBy(root, rel, info.attnums[COL_CREATED], org_index->sortopfamily[3],
 					   &info.descending) ||
@@ -633,29 +634,16 @@ EndOrderedArm(OrderedScanState *state)
 	state->org_pending = false;
 }
 
-static int
-CompareTids(const void *a, const void *b)
-{
-	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
-}
-
-static bool
-IsHeld(OrderedScanState *state, ItemPointer tid)
-{
-	return state->nheld > 0 &&
-		bsearch(tid, state->held_tids, state->nheld, sizeof(ItemPointerData), CompareTids) != NULL;
-}
-
 /* Load the next ordered row not among the held ones into org_slot. */
 static void
 AdvanceOrderedArm(OrderedScanState *state)
 {
-	ScanDirection dir = state->info.descending == state->info.index_descending[state->ordered] ?
-		ForwardScanDirection : BackwardScanDirection;
+	ScanDirection dir = ScanDirectionFor(state->info.descending,
+										 state->info.index_descending[state->ordered]);
 
 	while (index_getnext_slot(state->org_scan, dir, state->org_slot))
 	{
-		if (!IsHeld(state, &state->org_slot->tts_tid))
+		if (!ScanTidIn(state->held_tids, state->nheld, &state->org_slot->tts_tid))
 		{
 			state->org_pending = true;
 			return;

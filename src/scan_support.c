@@ -33,16 +33,25 @@
 static bool ordered_scans_enabled = true;
 static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
 
+/* Offer introw.crm_objects and introw.content_items their scans. */
 static void
 SetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
 {
+	Oid			nsp;
+	char	   *name;
+
 	if (prev_set_rel_pathlist)
 		prev_set_rel_pathlist(root, rel, rti, rte);
-	if (ordered_scans_enabled && ScanMayBeOrdered(root, rel, rti, rte))
-	{
+	if (!ordered_scans_enabled || !ScanMayBeOrdered(root, rel, rti, rte))
+		return;
+	nsp = get_namespace_oid("introw", true);
+	if (!OidIsValid(nsp) || get_rel_namespace(rte->relid) != nsp)
+		return;
+	name = get_rel_name(rte->relid);
+	if (strcmp(name, "crm_objects") == 0)
 		OrderedScanAddPath(root, rel, rte);
+	else if (strcmp(name, "content_items") == 0)
 		ItemMergeAddPath(root, rel, rte);
-	}
 }
 
 void
@@ -70,15 +79,6 @@ ScanMayBeOrdered(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *r
 		rte->tablesample == NULL && rte->securityQuals != NIL && !IS_DUMMY_REL(rel) &&
 		bms_is_empty(rel->lateral_relids) && rti != (Index) root->parse->resultRelation &&
 		root->query_pathkeys != NIL;
-}
-
-/* The relation introw.name, or InvalidOid. */
-Oid
-IntrowRelid(const char *name)
-{
-	Oid			nsp = get_namespace_oid("introw", true);
-
-	return OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
 }
 
 /* Is node a plain Var of the scanned relation's column attnum? */
@@ -315,4 +315,31 @@ int
 ScanCompareTimes(TimestampTz a, TimestampTz b)
 {
 	return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/* An index read in the query's order: forwards, or backwards. */
+ScanDirection
+ScanDirectionFor(bool query_descending, bool index_descending)
+{
+	return query_descending == index_descending ? ForwardScanDirection : BackwardScanDirection;
+}
+
+static int
+CompareTids(const void *a, const void *b)
+{
+	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
+}
+
+/* Sort TIDs, for ScanTidIn. */
+void
+ScanSortTids(ItemPointerData *tids, int n)
+{
+	qsort(tids, n, sizeof(ItemPointerData), CompareTids);
+}
+
+/* Is tid among these n sorted TIDs? */
+bool
+ScanTidIn(const ItemPointerData *tids, int n, ItemPointer tid)
+{
+	return n > 0 && bsearch(tid, tids, n, sizeof(ItemPointerData), CompareTids) != NULL;
 }

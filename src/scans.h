@@ -21,7 +21,6 @@
 
 /* scan_support.c */
 extern bool ScanMayBeOrdered(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte);
-extern Oid	IntrowRelid(const char *name);
 extern bool ScanColumnIs(Node *node, Index relid, AttrNumber attnum);
 extern Node *ScanEqualityValue(PlannerInfo *root, Node *clause, Index relid,
 							   AttrNumber attnum, Oid eqfunc);
@@ -40,6 +39,9 @@ extern void ScanEqualityKey(ScanKey key, Relation index, int column, Oid type, D
 extern void ScanComparisonKey(ScanKey key, Relation index, int column, Oid type,
 							  StrategyNumber strategy, Datum value, int flags);
 extern int	ScanCompareTimes(TimestampTz a, TimestampTz b);
+extern ScanDirection ScanDirectionFor(bool query_descending, bool index_descending);
+extern void ScanSortTids(ItemPointerData *tids, int n);
+extern bool ScanTidIn(const ItemPointerData *tids, int n, ItemPointer tid);
 extern CustomScanState *ScanNewState(Size size, const CustomExecMethods *methods);
 extern TupleTableSlot *ScanExec(CustomScanState *node, ExecScanAccessMtd next);
 extern TupleTableSlot *ScanRowOf(ScanState *ss, TupleTableSlot *slot, ItemPointer tid);
