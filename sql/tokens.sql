@@ -168,6 +168,35 @@ SET ROLE regress_introw_tokens;
 SELECT introw.current_principal_kind(), (SELECT count(*) FROM introw.tabs) AS tabs;
 RESET request.jwt.claims;
 
+-- The claims setting is looked up by name without regard to case, found
+-- when it first appears, and followed when new settings re-sort the table
+-- of settings: a fresh session, trust on, no claims setting yet.
+RESET ROLE;
+\c
+SET introw.trust_jwt_claims = on;
+SET ROLE regress_introw_tokens;
+SELECT introw.current_principal_kind();
+SET request.method = 'GET';
+SELECT introw.current_principal_kind(), (SELECT count(*) FROM introw.tabs) AS tabs;
+-- first defined under another case, as a GUC name may be
+SELECT set_config('Request.JWT.Claims', :'rep_claims', false) IS NOT NULL AS set;
+SELECT introw.current_principal_kind(), introw.current_contact_id() = :rep AS is_rep,
+       (SELECT count(*) FROM introw.tabs) AS tabs;
+-- settings created before and after it in the table, then other claims
+SET request.aaa = '1';
+SET request.zzz = '1';
+SET aaa.bbb = '1';
+SELECT set_config('request.jwt.claims', format('{"introw_tenant_id": %s, "introw_user_id": %s}', :acme, :admin), false) IS NOT NULL AS set;
+SELECT introw.current_principal_kind(), introw.current_user_id() = :admin AS is_admin;
+-- claims local to a transaction: gone after it
+BEGIN;
+SELECT set_config('request.jwt.claims', :'rep_claims', true) IS NOT NULL AS set;
+SELECT introw.current_principal_kind(), (SELECT count(*) FROM introw.tabs) AS tabs;
+ROLLBACK;
+SELECT introw.current_principal_kind();
+RESET request.jwt.claims;
+SELECT introw.current_principal_kind();
+
 RESET ROLE;
 DELETE FROM introw.token_keys;
 DROP OWNED BY regress_introw_tokens;

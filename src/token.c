@@ -33,6 +33,9 @@
 #include "port/pg_bswap.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#if PG_VERSION_NUM < 160000
+#include "utils/guc_tables.h"
+#endif
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -46,6 +49,7 @@ PG_FUNCTION_INFO_V1(introw_create_token_key);
 #define TOKEN_FIELDS 7
 #define SIGNATURE_BYTES 32		/* SHA-256 */
 #define KEY_BYTES 32
+#define CLAIMS_SETTING "request.jwt.claims"
 
 static bool TrustJwtClaims = false;
 
@@ -474,6 +478,51 @@ ParseClaims(const char *text, Principal *p)
 }
 
 /*
+ * The text of request.jwt.claims, or NULL, as GetConfigOption() gives it.
+ * A policy asks for every row it tests, and on PostgreSQL 15 that function
+ * binary-searches the table of settings comparing names without regard to
+ * case, which cost a quarter of a listing's time.  So the setting's entry
+ * is found once and read directly for as long as the table's slot still
+ * holds it under that name: a new setting re-sorts the table, and a module
+ * that defines the setting replaces its entry (and frees the old one).  A
+ * setting that is not there is looked for again only when the table grows,
+ * the only way a name can appear in it.
+ */
+static const char *
+ClaimsText(void)
+{
+#if PG_VERSION_NUM < 160000
+	static struct config_generic *entry = NULL;
+	static int	slot = -1;
+	static int	searched = -1;	/* size of the table last searched */
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+
+	if (entry == NULL || slot >= n || vars[slot] != entry ||
+		pg_strcasecmp(entry->name, CLAIMS_SETTING) != 0)
+	{
+		entry = NULL;
+		if (searched == n && slot < 0)
+			return NULL;
+		slot = -1;
+		searched = n;
+		for (int i = 0; i < n; i++)
+			if (pg_strcasecmp(vars[i]->name, CLAIMS_SETTING) == 0)
+			{
+				slot = i;
+				entry = vars[i];
+				break;
+			}
+		if (entry == NULL)
+			return NULL;
+	}
+	if (entry->vartype == PGC_STRING)
+		return *((struct config_string *) entry)->variable;
+#endif
+	return GetConfigOption(CLAIMS_SETTING, true, false);
+}
+
+/*
  * The principal the claims name, read again when they or the database role
  * changed; calls PrincipalChanged() when it differs from the last one.
  * With the setting off, or without claims, it is no principal.
@@ -485,7 +534,7 @@ ClaimsPrincipal(void)
 	Principal	now;
 
 	if (TrustJwtClaims)
-		text = GetConfigOption("request.jwt.claims", true, false);
+		text = ClaimsText();
 	if (text == NULL || text[0] == '\0')
 	{
 		if (claims_principal.kind != PRINCIPAL_NONE)
