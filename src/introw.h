@@ -8,6 +8,7 @@
  * privileged.c        catalog-style lookups that bypass row-level security
  * visibility_epoch.c  version stamps of visibility data, read per snapshot
  * visibility_cache.c  per-backend cache of what the principal may see
+ * contact_tabs.c      the tabs a contact sees (shared rooms' part kept per role)
  * visibility.c        SQL-callable visibility functions used by policies
  * policy_support.c    read policies' membership tests and planner support
  * scan_support.c      what the ordered scans share (scans.h)
@@ -120,6 +121,14 @@ extern const VisibilityCache *GetVisibilityCache(void);
 extern bool CacheReadsWholeTenant(const VisibilityCache *cache);
 extern bool TenantDefaultRole(int64 tenant_id, int64 *role_id);
 extern ArrayType *ContactTabIds(int64 tenant_id, int64 org_id, bool has_role, int64 role_id);
+extern void LookupBegin(Snapshot snap);
+extern void LookupEnd(void);
+extern ArrayType *LookupIdArray(PrivilegedStatement *stmt, Datum *values, const char *nulls,
+								MemoryContext target);
+
+/* contact_tabs.c */
+extern ArrayType *FetchContactTabs(int64 tenant_id, int64 org_id, bool has_role, int64 role_id,
+								   bool use_memo, int64 epoch, MemoryContext target);
 extern bool LookupContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
 						  bool *has_role, int64 *role_id, bool *restricted);
 extern bool LookupUser(int64 user_id, int64 *tenant_id, AccessKind *access, bool *active);

@@ -19,8 +19,9 @@
  * first, so that a pooled connection switching between the people it
  * serves rebuilds only what changed.
  *
- * The per-tenant default-role map used by the default-role trigger follows
- * the same rule.
+ * The per-tenant default-role map used by the default-role trigger, and
+ * the tabs of shared rooms kept per role (contact_tabs.c), follow the same
+ * rule.
  *-------------------------------------------------------------------------
  */
 #include "introw.h"
@@ -106,17 +107,6 @@ static uint64 verify_round = 1;
 #define Q_USER \
 	"SELECT tenant_id, user_role, active FROM introw.internal_users WHERE user_id = $1"
 
-#define Q_CONTACT_TABS \
-	"SELECT coalesce(array_agg(t.tab_id ORDER BY t.tab_id), '{}') " \
-	"FROM introw.tabs t " \
-	"JOIN introw.rooms r ON r.tenant_id = t.tenant_id AND r.room_id = t.room_id " \
-	"WHERE t.tenant_id = $1 AND (r.org_id IS NULL OR r.org_id = $2) " \
-	"  AND (NOT EXISTS (SELECT 1 FROM introw.tab_roles x " \
-	"                   WHERE x.tenant_id = t.tenant_id AND x.tab_id = t.tab_id) " \
-	"       OR EXISTS (SELECT 1 FROM introw.tab_roles x " \
-	"                  WHERE x.tenant_id = t.tenant_id AND x.tab_id = t.tab_id " \
-	"                    AND x.role_id = $3))"
-
 #define Q_CONTACT_ROOMS \
 	"SELECT coalesce(array_agg(room_id ORDER BY room_id), '{}') FROM introw.rooms " \
 	"WHERE tenant_id = $1 AND (org_id IS NULL OR org_id = $2)"
@@ -146,7 +136,6 @@ static uint64 verify_round = 1;
 #define TWO_IDS {INT8OID, INT8OID}
 static PrivilegedStatement q_contact = {Q_CONTACT, 1, ONE_ID};
 static PrivilegedStatement q_user = {Q_USER, 1, ONE_ID};
-static PrivilegedStatement q_contact_tabs = {Q_CONTACT_TABS, 3, {INT8OID, INT8OID, INT8OID}};
 static PrivilegedStatement q_contact_rooms = {Q_CONTACT_ROOMS, 2, TWO_IDS};
 static PrivilegedStatement q_all_tabs = {Q_ALL_TABS, 1, ONE_ID};
 static PrivilegedStatement q_all_rooms = {Q_ALL_ROOMS, 1, ONE_ID};
@@ -157,24 +146,24 @@ static PrivilegedStatement q_collaborations = {Q_COLLABORATIONS, 2, TWO_IDS};
 static PrivilegedStatement q_default_role = {Q_DEFAULT_ROLE, 1, ONE_ID};
 
 /* Open SPI and make snap the snapshot of the queries that follow. */
-static void
-BeginLookup(Snapshot snap)
+void
+LookupBegin(Snapshot snap)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "introw: SPI_connect failed");
 	PushActiveSnapshot(snap);
 }
 
-static void
-EndLookup(void)
+void
+LookupEnd(void)
 {
 	PopActiveSnapshot();
 	SPI_finish();
 }
 
 /* Run a query returning one bigint[]; copy it into target. */
-static ArrayType *
-QueryIdArray(PrivilegedStatement *stmt, Datum *values, const char *nulls,
+ArrayType *
+LookupIdArray(PrivilegedStatement *stmt, Datum *values, const char *nulls,
 			 MemoryContext target)
 {
 	bool		isnull;
@@ -240,7 +229,7 @@ AccessKindName(AccessKind kind)
 	return "none";
 }
 
-/* Inside BeginLookup/EndLookup. */
+/* Inside LookupBegin/LookupEnd. */
 static bool
 FetchContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
 			 bool *has_role, int64 *role_id, bool *restricted)
@@ -256,7 +245,7 @@ FetchContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
 	return true;
 }
 
-/* Inside BeginLookup/EndLookup. */
+/* Inside LookupBegin/LookupEnd. */
 static bool
 FetchUser(int64 user_id, int64 *tenant_id, AccessKind *access, bool *active)
 {
@@ -279,9 +268,9 @@ LookupContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
 {
 	bool		found;
 
-	BeginLookup(StatementSnapshot());
+	LookupBegin(StatementSnapshot());
 	found = FetchContact(contact_id, tenant_id, org_id, has_role, role_id, restricted);
-	EndLookup();
+	LookupEnd();
 	return found;
 }
 
@@ -290,22 +279,10 @@ LookupUser(int64 user_id, int64 *tenant_id, AccessKind *access, bool *active)
 {
 	bool		found;
 
-	BeginLookup(StatementSnapshot());
+	LookupBegin(StatementSnapshot());
 	found = FetchUser(user_id, tenant_id, access, active);
-	EndLookup();
+	LookupEnd();
 	return found;
-}
-
-/* Inside BeginLookup/EndLookup. */
-static ArrayType *
-FetchContactTabs(int64 tenant_id, int64 org_id, bool has_role, int64 role_id,
-				 MemoryContext target)
-{
-	Datum		values[3] = {Int64GetDatum(tenant_id), Int64GetDatum(org_id),
-	Int64GetDatum(role_id)};
-	char		nulls[3] = {' ', ' ', has_role ? ' ' : 'n'};
-
-	return QueryIdArray(&q_contact_tabs, values, nulls, target);
 }
 
 /* The tabs a contact with that organisation and role sees (for reports). */
@@ -315,14 +292,19 @@ ContactTabIds(int64 tenant_id, int64 org_id, bool has_role, int64 role_id)
 	MemoryContext caller = CurrentMemoryContext;
 	ArrayType  *result;
 
-	BeginLookup(StatementSnapshot());
-	result = FetchContactTabs(tenant_id, org_id, has_role, role_id, caller);
-	EndLookup();
+	LookupBegin(StatementSnapshot());
+	result = FetchContactTabs(tenant_id, org_id, has_role, role_id, false, 0, caller);
+	LookupEnd();
 	return result;
 }
 
+/*
+ * Inside LookupBegin/LookupEnd.  The caller's snapshot read the tenant's
+ * stamp `epoch`; use_memo when no visibility data is being written here.
+ */
 static void
-BuildContactCache(const Principal *p, VisibilityCache *cache, MemoryContext cxt)
+BuildContactCache(const Principal *p, VisibilityCache *cache, MemoryContext cxt,
+				  bool use_memo, int64 epoch)
 {
 	Datum		values[2] = {Int64GetDatum(p->tenant_id), Int64GetDatum(p->id)};
 	int64		tenant_id;
@@ -335,10 +317,10 @@ BuildContactCache(const Principal *p, VisibilityCache *cache, MemoryContext cxt)
 	cache->tenant_id = tenant_id;
 	cache->principal_id = p->id;
 	cache->tab_ids = FetchContactTabs(tenant_id, cache->org_id, cache->has_role,
-									  cache->role_id, cxt);
-	cache->collab_object_ids = QueryIdArray(&q_collaborations, values, NULL, cxt);
+									  cache->role_id, use_memo, epoch, cxt);
+	cache->collab_object_ids = LookupIdArray(&q_collaborations, values, NULL, cxt);
 	values[1] = Int64GetDatum(cache->org_id);
-	cache->room_ids = QueryIdArray(&q_contact_rooms, values, NULL, cxt);
+	cache->room_ids = LookupIdArray(&q_contact_rooms, values, NULL, cxt);
 	cache->org_ids = SingletonArray(cache->org_id, cxt);
 	cache->task_org_ids = cache->org_ids;
 	/* a restricted or role-less contact sees only its collaborations */
@@ -361,17 +343,17 @@ BuildUserCache(const Principal *p, VisibilityCache *cache, MemoryContext cxt)
 	cache->tenant_id = tenant_id;
 	cache->principal_id = p->id;
 	cache->restricted = false;
-	cache->tab_ids = QueryIdArray(&q_all_tabs, values, NULL, cxt);
-	cache->room_ids = QueryIdArray(&q_all_rooms, values, NULL, cxt);
-	cache->org_ids = QueryIdArray(&q_all_orgs, values, NULL, cxt);
+	cache->tab_ids = LookupIdArray(&q_all_tabs, values, NULL, cxt);
+	cache->room_ids = LookupIdArray(&q_all_rooms, values, NULL, cxt);
+	cache->org_ids = LookupIdArray(&q_all_orgs, values, NULL, cxt);
 	if (access == ACCESS_CRM_USER)
 		cache->user_ids = SingletonArray(p->id, cxt);
 	else
-		cache->user_ids = QueryIdArray(&q_all_users, values, NULL, cxt);
+		cache->user_ids = LookupIdArray(&q_all_users, values, NULL, cxt);
 	switch (access)
 	{
 		case ACCESS_PARTNER_MANAGER:
-			cache->managed_org_ids = QueryIdArray(&q_managed_orgs, values, NULL, cxt);
+			cache->managed_org_ids = LookupIdArray(&q_managed_orgs, values, NULL, cxt);
 			cache->object_org_ids = cache->managed_org_ids;
 			cache->task_org_ids = cache->managed_org_ids;
 			break;
@@ -501,12 +483,12 @@ BuildEntry(CacheEntry *entry, const Principal *p, Snapshot snap)
 		ReadEpoch(p->tenant_id, p->id, snap) : 0;
 	entry->epochs_relid = EpochRelation();
 	/* SPI calls switch memory contexts: every copy names its target */
-	BeginLookup(snap);
+	LookupBegin(snap);
 	if (p->kind == PRINCIPAL_CONTACT)
-		BuildContactCache(p, cache, entry->context);
+		BuildContactCache(p, cache, entry->context, !EpochWritesPending(), entry->epoch);
 	else
 		BuildUserCache(p, cache, entry->context);
-	EndLookup();
+	LookupEnd();
 	FillEmptyArrays(cache, entry->context);
 	entry->built = true;
 }
@@ -659,10 +641,10 @@ TenantDefaultRole(int64 tenant_id, int64 *role_id)
 			int64		role = 0;
 			bool		has_default;
 
-			BeginLookup(snap);
+			LookupBegin(snap);
 			has_default = PrivilegedQuery(&q_default_role, values, NULL) == 1 &&
 				SpiGetInt64(0, 1, &role);
-			EndLookup();
+			LookupEnd();
 			entry = hash_search(default_roles, &tenant_id, HASH_ENTER, NULL);
 			entry->epoch = epoch;
 			entry->has_default = has_default;
