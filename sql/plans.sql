@@ -251,11 +251,22 @@ SELECT pg_temp.compare_listings(ARRAY[
     'SELECT object_id::text AS r FROM introw.deals WHERE amount >= 50000 ORDER BY created_at DESC, object_id LIMIT 20 OFFSET 5',
     'SELECT object_id::text AS r FROM introw.crm_objects WHERE object_type = ''lead'' ORDER BY created_at DESC, object_id LIMIT 10',
     'SELECT object_id::text AS r FROM introw.crm_objects WHERE object_type = ''deal'' ORDER BY created_at DESC, object_id LIMIT 30 FOR SHARE',
-    'SELECT (SELECT d.object_id::text FROM introw.deals d WHERE d.amount >= g * 1000 ORDER BY d.created_at DESC, d.object_id LIMIT 1) AS r FROM generate_series(0, 99, 9) g'
+    'SELECT (SELECT d.object_id::text FROM introw.deals d WHERE d.amount >= g * 1000 ORDER BY d.created_at DESC, d.object_id LIMIT 1) AS r FROM generate_series(0, 99, 9) g',
+    'SELECT object_id::text AS r FROM introw.deals WHERE created_at < ''2026-01-02 12:00'' ORDER BY created_at DESC, object_id LIMIT 30',
+    'SELECT object_id::text AS r FROM introw.deals WHERE created_at > ''2026-01-02'' AND created_at <= ''2026-01-02 02:40:30'' ORDER BY created_at, object_id LIMIT 25',
+    'SELECT object_id::text AS r FROM introw.deals WHERE (created_at, object_id) < (''2026-01-02 09:20:30'', 99999) ORDER BY created_at DESC, object_id DESC LIMIT 30',
+    'SELECT (SELECT d.object_id::text FROM introw.deals d WHERE d.created_at <= timestamptz ''2026-01-02 09:20:30'' - g * interval ''50 minutes'' ORDER BY d.created_at DESC, d.object_id LIMIT 1) AS r FROM generate_series(0, 11) g'
 ]);
 SELECT * FROM listings_compared;
 SELECT contact, count(*) FILTER (WHERE used) AS by_ordered_scan FROM listings
 WHERE contact IN (41, 45, 46) GROUP BY contact ORDER BY contact;
+-- a page (keyset pagination): the query's created_at bounds are where the
+-- organisation's index is read from and to (Bounds)
+BEGIN;
+SELECT pg_temp.forced_scans_as(45);
+EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals
+WHERE created_at > '2026-01-02' AND created_at <= '2026-01-02 02:40:30' ORDER BY created_at LIMIT 25;
+COMMIT;
 -- contact 45's listing holds its organisation's deals, its submissions of
 -- no organisation and its collaborations on other organisations' deals
 SELECT count(*) FILTER (WHERE o.org_id IS NULL) AS submitted, count(*) FILTER (WHERE o.org_id <> 3) AS collaborated,
@@ -397,7 +408,13 @@ SELECT pg_temp.compare_listings(ARRAY[
     'SELECT item_id::text AS r FROM introw.content_items WHERE kind = ''link'' ORDER BY created_at DESC, item_id LIMIT 20 OFFSET 5',
     'SELECT item_id::text AS r FROM introw.content_items WHERE created_at <= ''2026-01-10 12:00'' ORDER BY created_at DESC, item_id LIMIT 130',
     'SELECT item_id::text AS r FROM introw.content_items ORDER BY created_at DESC, item_id LIMIT 30 FOR SHARE',
-    'SELECT (SELECT i.item_id::text FROM introw.content_items i WHERE i.title LIKE ''%'' || g || ''%'' ORDER BY i.created_at DESC, i.item_id LIMIT 1) AS r FROM generate_series(0, 99, 9) g'
+    'SELECT (SELECT i.item_id::text FROM introw.content_items i WHERE i.title LIKE ''%'' || g || ''%'' ORDER BY i.created_at DESC, i.item_id LIMIT 1) AS r FROM generate_series(0, 99, 9) g',
+    'SELECT item_id::text AS r FROM introw.content_items WHERE created_at < ''2026-03-01 00:10'' ORDER BY created_at DESC, item_id LIMIT 60',
+    'SELECT item_id::text AS r FROM introw.content_items WHERE ''2026-01-10 12:00'' <= created_at ORDER BY created_at, item_id LIMIT 40',
+    'SELECT item_id::text AS r FROM introw.content_items WHERE created_at BETWEEN ''2026-01-05'' AND ''2026-03-01 01:00'' ORDER BY created_at DESC, item_id',
+    'SELECT item_id::text AS r FROM introw.content_items WHERE (created_at, item_id) < (''2026-01-10 12:00'', 90070) ORDER BY created_at DESC, item_id DESC LIMIT 40',
+    'SELECT item_id::text AS r FROM introw.content_items WHERE created_at = ''2026-01-10 12:00'' AND created_at > ''2026-01-01'' ORDER BY created_at, item_id',
+    'SELECT (SELECT i.item_id::text FROM introw.content_items i WHERE i.created_at < timestamptz ''2026-01-11'' - g * interval ''1 day'' ORDER BY i.created_at DESC, i.item_id LIMIT 1) AS r FROM generate_series(0, 9) g'
 ]);
 SELECT * FROM listings_compared;
 -- the ties: contact 3's 130 items up to their created_at hold all 140
@@ -412,6 +429,49 @@ SELECT pg_temp.forced_scans_as(3);
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT item_id FROM introw.content_items WHERE created_at <= '2026-01-10 12:00' ORDER BY created_at DESC LIMIT 130;
 COMMIT;
+
+-- A page of a listing (keyset pagination): the query's created_at bounds
+-- are where each tab's read starts and stops (Bounds), so a later page
+-- costs what the first does.  A generic plan evaluates them when it
+-- starts; above introw.item_merge_max_tabs the tenant's newest items are
+-- read from the bound on; a NULL bound: no row.  Two pages per statement:
+-- one among the 60,000 newer items, one inside the ties.
+BEGIN;
+SELECT pg_temp.forced_scans_as(3);
+SET LOCAL plan_cache_mode = force_generic_plan;
+PREPARE items_pages(timestamptz, timestamptz) AS SELECT
+    (SELECT string_agg(item_id::text, ',') FROM (
+        SELECT item_id FROM introw.content_items WHERE created_at < $1
+        ORDER BY created_at DESC, item_id LIMIT 20) q) AS page_1,
+    (SELECT string_agg(item_id::text, ',') FROM (
+        SELECT item_id FROM introw.content_items WHERE created_at < $2
+        ORDER BY created_at DESC, item_id LIMIT 20) q) AS page_2;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE items_pages('2026-03-07', '2026-01-10 12:00:01');
+CREATE TEMP TABLE pages_merged AS EXECUTE items_pages('2026-03-07', '2026-01-10 12:00:01');
+RESET ROLE;
+SET LOCAL introw.item_merge_max_tabs = 10;
+SET LOCAL ROLE regress_introw_plans;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE items_pages('2026-03-07', '2026-01-10 12:00:01');
+CREATE TEMP TABLE pages_walked AS EXECUTE items_pages('2026-03-07', '2026-01-10 12:00:01');
+EXECUTE items_pages(NULL, '2026-01-10 12:00:01');
+DEALLOCATE items_pages;
+COMMIT;
+SET introw.ordered_scan = off;
+SET ROLE regress_introw_plans;
+SELECT introw.set_contact(3);
+CREATE TEMP TABLE pages_planner AS SELECT
+    (SELECT string_agg(item_id::text, ',') FROM (
+        SELECT item_id FROM introw.content_items WHERE created_at < '2026-03-07'
+        ORDER BY created_at DESC, item_id LIMIT 20) q) AS page_1,
+    (SELECT string_agg(item_id::text, ',') FROM (
+        SELECT item_id FROM introw.content_items WHERE created_at < '2026-01-10 12:00:01'
+        ORDER BY created_at DESC, item_id LIMIT 20) q) AS page_2;
+RESET ROLE;
+RESET introw.ordered_scan;
+SELECT m.page_1 = p.page_1 AND m.page_2 = p.page_2 AS merged_same,
+       w.page_1 = p.page_1 AND w.page_2 = p.page_2 AS walked_same,
+       p.page_2 LIKE '900%' AS page_2_ties
+FROM pages_merged m, pages_walked w, pages_planner p;
 
 -- Rows changed in the statement's own transaction: an item moved into a
 -- tab contact 3 sees (a new index entry; the old one leads to no visible

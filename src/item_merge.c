@@ -18,8 +18,9 @@
  * their next entry's created_at, and fetches from the heap only the rows
  * it returns.  A tab whose batch runs out is read again from its last
  * created_at on, in batches twice as large, skipping the entries it has
- * already read.  It is offered beside the planner's own paths, and chosen
- * on cost, when:
+ * already read.  The query's own bounds on created_at (a page: created_at
+ * < $1) are where each tab's read starts and stops (scan_support.c).  It
+ * is offered beside the planner's own paths, and chosen on cost, when:
  *
  *	 - the scan's row-level security quals hold the read policy's tenant
  *	   test and can_see_tab(tab_id) as quals of their own: every row the
@@ -100,6 +101,7 @@ typedef struct MergeInfo
 	Oid			indexes[NUM_INDEXES];
 	bool		descending;		/* the query's order */
 	bool		index_descending;	/* both indexes' order of created_at */
+	List	   *bound_strategies;	/* of the bounds' values (custom_exprs) */
 } MergeInfo;
 
 /* One visible tab: its batch of index entries, in the query's order. */
@@ -130,6 +132,9 @@ typedef struct ItemMergeState
 								 * first */
 	Relation	index;			/* the index read: the tabs', or the newest */
 	IndexScanDesc scan;
+	int			nkeys;			/* of each read of the tabs' index */
+	List	   *bound_states;	/* the created_at bounds' values */
+	ScanTimeRange range;		/* the values they allow, at the start */
 	IndexFetchTableData *fetch; /* the heap rows of the merged entries */
 	TupleTableSlot *fetched;	/* of the table's access method */
 	bool		walking;		/* reading the newest index instead */
@@ -292,10 +297,12 @@ CreatedCorrelation(PlannerInfo *root, RelOptInfo *rel, const MergeInfo *info)
  */
 static void
 CostPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *path, IndexOptInfo *tab_index,
-		 const MergeInfo *info, int ntabs, List *user_quals)
+		 const MergeInfo *info, int ntabs, List *user_quals, List *bounds)
 {
 	double		tabs = Max(ntabs, 1);
-	Selectivity filtered = clauselist_selectivity(root, extract_actual_clauses(user_quals, false),
+	Selectivity filtered = clauselist_selectivity(root,
+												  extract_actual_clauses(list_difference_ptr(user_quals, bounds),
+																		 false),
 												  rel->relid, JOIN_INNER, NULL);
 	double		read = Min(rel->tuples, rel->rows / Max(filtered, 1e-6));
 	double		correlation = CreatedCorrelation(root, rel, info);
@@ -324,7 +331,8 @@ InfoToList(const MergeInfo *info)
 		ints = lappend_int(ints, info->attnums[i]);
 	ints = lappend_int(ints, info->descending);
 	ints = lappend_int(ints, info->index_descending);
-	return list_make2(ints, list_make2_oid(info->indexes[IDX_TAB], info->indexes[IDX_NEWEST]));
+	return list_make3(ints, list_make2_oid(info->indexes[IDX_TAB], info->indexes[IDX_NEWEST]),
+					  info->bound_strategies);
 }
 
 static void
@@ -339,6 +347,16 @@ InfoFromList(List *list, MergeInfo *info)
 	info->index_descending = list_nth_int(ints, NUM_COLUMNS + 1);
 	for (int i = 0; i < NUM_INDEXES; i++)
 		info->indexes[i] = list_nth_oid(oids, i);
+	info->bound_strategies = lthird(list);
+}
+
+/* The query's bounds on created_at (scan_support.c), for the tabs' index. */
+static List *
+FindBounds(PlannerInfo *root, RelOptInfo *rel, MergeInfo *info, List **used)
+{
+	return ScanFindBounds(root, rel, info->attnums[COL_CREATED],
+						  ScanIndexOpfamily(rel, info->indexes[IDX_TAB], 2),
+						  TIMESTAMPTZOID, &info->bound_strategies, used);
 }
 
 /* Offer the path on introw.content_items (scan_support.c calls this for it). */
@@ -350,6 +368,7 @@ ItemMergeAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 	const VisibilityCache *cache;
 	CustomPath *path;
 	List	   *user_quals;
+	List	   *bounds;
 	int			ntabs;
 
 	if (!ScanFindColumns(rte->relid, column_names, column_types, NUM_COLUMNS, info.attnums,
@@ -365,16 +384,25 @@ ItemMergeAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 	if (item_merge_max_tabs == 0 || ntabs > item_merge_max_tabs)
 		return;
 
+	(void) FindBounds(root, rel, &info, &bounds);
 	path = ScanMakePath(root, rel, &path_methods, InfoToList(&info));
-	CostPath(root, rel, path, tab_index, &info, ntabs, user_quals);
+	CostPath(root, rel, path, tab_index, &info, ntabs, user_quals, bounds);
 	add_path(rel, &path->path);
 }
 
+/* The plan evaluates the bounds' values (custom_exprs) when it starts. */
 static Plan *
 PlanMergePath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 			  List *tlist, List *clauses, List *custom_plans)
 {
-	return ScanMakePlan(rel, best_path, tlist, clauses, &scan_methods);
+	CustomScan *cscan = (CustomScan *) ScanMakePlan(rel, best_path, tlist, clauses, &scan_methods);
+	MergeInfo	info;
+	List	   *used;
+
+	InfoFromList(cscan->custom_private, &info);
+	cscan->custom_exprs = FindBounds(root, rel, &info, &used);
+	cscan->custom_private = InfoToList(&info);
+	return &cscan->scan.plan;
 }
 
 /* ------------------------------------------------------------------------
@@ -399,6 +427,8 @@ BeginMerge(CustomScanState *node, EState *estate, int eflags)
 	state->cxt = AllocSetContextCreate(estate->es_query_cxt, "introw item merge",
 									   ALLOCSET_DEFAULT_SIZES);
 	state->fetched = table_slot_create(node->ss.ss_currentRelation, NULL);
+	state->bound_states = ExecInitExprList(((CustomScan *) node->ss.ps.plan)->custom_exprs,
+										   &node->ss.ps);
 }
 
 /* The index read in the query's order. */
@@ -444,15 +474,16 @@ RememberBoundary(ItemMergeState *state, TabStream *tab)
 
 /*
  * Read the tab's next batch of entries, TIDs and created_at from the index
- * tuples: the first from the start of the tab (created_at bounded by
- * infinity: the scan keeps its three keys), the others from the last
- * batch's created_at on.
+ * tuples: the first from where the query's bounds start (else from
+ * infinity: the scan keeps its number of keys), the others from the last
+ * batch's created_at on; all up to where the bounds stop.
  */
 static void
 ReadBatch(ItemMergeState *state, TabStream *tab)
 {
-	ScanKeyData keys[3];
+	ScanKeyData keys[4];
 	TimestampTz from = state->info.descending ? DT_NOEND : DT_NOBEGIN;
+	bool		first = tab->count == 0;
 	ItemPointer tid;
 
 	if (tab->count > 0)
@@ -474,13 +505,17 @@ ReadBatch(ItemMergeState *state, TabStream *tab)
 	}
 	ScanEqualityKey(&keys[0], state->index, 0, INT8OID, Int64GetDatum(state->tenant_id), 0);
 	ScanEqualityKey(&keys[1], state->index, 1, INT8OID, Int64GetDatum(tab->tab_id), 0);
-	ScanComparisonKey(&keys[2], state->index, 2, TIMESTAMPTZOID,
-					  state->info.descending ? BTLessEqualStrategyNumber :
-					  BTGreaterEqualStrategyNumber, TimestampTzGetDatum(from), 0);
+	if (!first || !ScanTimeRangeKey(&keys[2], state->index, 2, &state->range,
+									state->info.descending, true))
+		ScanComparisonKey(&keys[2], state->index, 2, TIMESTAMPTZOID,
+						  state->info.descending ? BTLessEqualStrategyNumber :
+						  BTGreaterEqualStrategyNumber, TimestampTzGetDatum(from), 0);
+	(void) ScanTimeRangeKey(&keys[3], state->index, 2, &state->range,
+							state->info.descending, false);
 	tab->count = 0;
 	tab->next = 0;
 	state->batches++;
-	index_rescan(state->scan, keys, lengthof(keys), NULL, 0);
+	index_rescan(state->scan, keys, state->nkeys, NULL, 0);
 	while (tab->count < tab->size &&
 		   (tid = index_getnext_tid(state->scan, Direction(state))) != NULL)
 	{
@@ -533,7 +568,9 @@ StartMerge(ItemMergeState *state, const ArrayType *tab_ids)
 	MemoryContextSwitchTo(old);
 
 	state->index = index_open(state->info.indexes[IDX_TAB], AccessShareLock);
-	state->scan = index_beginscan(heap, state->index, state->css.ss.ps.state->es_snapshot, 3, 0);
+	state->nkeys = 3 + (state->info.descending ? state->range.has_lower : state->range.has_upper);
+	state->scan = index_beginscan(heap, state->index, state->css.ss.ps.state->es_snapshot,
+								  state->nkeys, 0);
 	state->scan->xs_want_itup = true;
 	state->fetch = table_index_fetch_begin(heap);
 	for (int i = 0; i < state->ntabs; i++)
@@ -555,13 +592,19 @@ static void
 StartWalk(ItemMergeState *state)
 {
 	Relation	heap = state->css.ss.ss_currentRelation;
-	ScanKeyData key;
+	ScanKeyData keys[3];
+	int			nkeys = 1;
 
 	state->walking = true;
 	state->index = index_open(state->info.indexes[IDX_NEWEST], AccessShareLock);
-	ScanEqualityKey(&key, state->index, 0, INT8OID, Int64GetDatum(state->tenant_id), 0);
-	state->scan = index_beginscan(heap, state->index, state->css.ss.ps.state->es_snapshot, 1, 0);
-	index_rescan(state->scan, &key, 1, NULL, 0);
+	ScanEqualityKey(&keys[0], state->index, 0, INT8OID, Int64GetDatum(state->tenant_id), 0);
+	for (int start = 1; start >= 0; start--)
+		if (ScanTimeRangeKey(&keys[nkeys], state->index, 1, &state->range,
+							 state->info.descending, start))
+			nkeys++;
+	state->scan = index_beginscan(heap, state->index, state->css.ss.ps.state->es_snapshot,
+								  nkeys, 0);
+	index_rescan(state->scan, keys, nkeys, NULL, 0);
 }
 
 /*
@@ -575,7 +618,11 @@ StartScan(ItemMergeState *state)
 
 	state->started = true;
 	state->tenant_id = cache->tenant_id;
-	if (item_merge_max_tabs == 0 ||
+	ScanEvalTimeRange(state->bound_states, state->info.bound_strategies,
+					  state->css.ss.ps.ps_ExprContext, &state->range);
+	if (state->range.empty)
+		StartMerge(state, construct_empty_array(INT8OID));
+	else if (item_merge_max_tabs == 0 ||
 		ArrayGetNItems(ARR_NDIM(cache->tab_ids), ARR_DIMS(cache->tab_ids)) > item_merge_max_tabs)
 		StartWalk(state);
 	else
@@ -697,6 +744,7 @@ ExplainMerge(CustomScanState *node, List *ancestors, ExplainState *es)
 
 	ExplainPropertyText("Order", state->info.descending ? "created_at DESC" : "created_at", es);
 	ExplainPropertyText("Merged", psprintf("visible tabs (%s)", tab ? tab : "?"), es);
+	ScanExplainBounds(node, ancestors, es, "created_at", state->info.bound_strategies);
 	if (!es->analyze || !state->started)
 		return;
 	if (state->walking)

@@ -15,8 +15,10 @@
  * This custom scan of crm_objects does the same inside one scan.  It
  * fetches the contact's collaborations and submissions (by index), sorts
  * them in memory, walks the organisation's index in order and merges the
- * two, each row once.  It is offered beside the planner's own paths, and
- * chosen on cost, only when all of these hold:
+ * two, each row once.  The query's own bounds on created_at (a page:
+ * created_at < $1) are where the walk starts and stops (scan_support.c).
+ * It is offered beside the planner's own paths, and chosen on cost, only
+ * when all of these hold:
  *
  *	 - the planning principal is a contact;
  *	 - the scan's row-level security quals hold the read policy's OR of
@@ -33,7 +35,8 @@
  *	   created_at).
  *
  * Every row it returns still passes all of the scan's quals, the read
- * policy first (the planner orders them by security level), so it can
+ * policy first (the planner orders them by security level; only leakproof
+ * conditions of the query may come before it), so it can
  * never return a row the policy does not allow.  The arms are those of the
  * principal in force when the scan starts.  A plan made for a contact may
  * start for another kind of principal (a cursor read after a switch, a
@@ -108,6 +111,7 @@ typedef struct ScanInfo
 	bool		index_descending[NUM_INDEXES];	/* each ordered index's order of
 												 * created_at */
 	Const	   *object_type;
+	List	   *bound_strategies;	/* of the bounds' values (custom_exprs) */
 } ScanInfo;
 
 /* One collaboration or submission of the type, held in memory. */
@@ -132,6 +136,8 @@ typedef struct OrderedScanState
 	IndexScanDesc org_scan;		/* NULL: no ordered arm, or done */
 	TupleTableSlot *org_slot;
 	bool		org_pending;	/* org_slot holds the next ordered row */
+	List	   *bound_states;	/* the created_at bounds' values */
+	ScanTimeRange range;		/* the values they allow, at the start */
 } OrderedScanState;
 
 static Plan *PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
@@ -336,10 +342,13 @@ FindIndexes(RelOptInfo *rel, ScanInfo *info, IndexOptInfo **org_index)
  * the rest.
  */
 static void
-CostPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *path, int nheld, List *user_quals)
+CostPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *path, int nheld, List *user_quals,
+		 List *bounds)
 {
 	double		held = nheld + 10.0;
-	Selectivity filtered = clauselist_selectivity(root, extract_actual_clauses(user_quals, false),
+	Selectivity filtered = clauselist_selectivity(root,
+												  extract_actual_clauses(list_difference_ptr(user_quals, bounds),
+																		 false),
 												  rel->relid, JOIN_INNER, NULL);
 	double		read = Min(rel->tuples, rel->rows / Max(filtered, 1e-6));
 	Cost		per_row = cpu_index_tuple_cost + cpu_tuple_cost + random_page_cost +
@@ -365,7 +374,7 @@ InfoToList(const ScanInfo *info)
 		ints = lappend_int(ints, info->index_descending[i]);
 	for (int i = 0; i < NUM_INDEXES; i++)
 		oids = lappend_oid(oids, info->indexes[i]);
-	return list_make3(ints, oids, copyObject(info->object_type));
+	return list_make4(ints, oids, copyObject(info->object_type), info->bound_strategies);
 }
 
 static void
@@ -382,6 +391,16 @@ InfoFromList(List *list, ScanInfo *info)
 	for (int i = 0; i < NUM_INDEXES; i++)
 		info->indexes[i] = list_nth_oid(oids, i);
 	info->object_type = lthird_node(Const, list);
+	info->bound_strategies = lfourth(list);
+}
+
+/* The query's bounds on created_at (scan_support.c), for the ordered arm. */
+static List *
+FindBounds(PlannerInfo *root, RelOptInfo *rel, ScanInfo *info, List **used)
+{
+	return ScanFindBounds(root, rel, info->attnums[COL_CREATED],
+						  ScanIndexOpfamily(rel, info->indexes[IDX_ORG], 3),
+						  TIMESTAMPTZOID, &info->bound_strategies, used);
 }
 
 /* Offer the path on introw.crm_objects (scan_support.c calls this for it). */
@@ -393,6 +412,7 @@ OrderedScanAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 	const VisibilityCache *cache;
 	CustomPath *path;
 	List	   *user_quals;
+	List	   *bounds;
 
 	if (!FindColumns(rte->relid, &info) ||
 		!FindIndexes(rel, &info, &org_index) ||
@@ -405,18 +425,27 @@ OrderedScanAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 	if (cache->access != ACCESS_CONTACT)
 		return;
 
+	(void) FindBounds(root, rel, &info, &bounds);
 	path = ScanMakePath(root, rel, &path_methods, InfoToList(&info));
 	CostPath(root, rel, path,
 			 ArrayGetNItems(ARR_NDIM(cache->collab_object_ids), ARR_DIMS(cache->collab_object_ids)),
-			 user_quals);
+			 user_quals, bounds);
 	add_path(rel, &path->path);
 }
 
+/* The plan evaluates the bounds' values (custom_exprs) when it starts. */
 static Plan *
 PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 				List *tlist, List *clauses, List *custom_plans)
 {
-	return ScanMakePlan(rel, best_path, tlist, clauses, &scan_methods);
+	CustomScan *cscan = (CustomScan *) ScanMakePlan(rel, best_path, tlist, clauses, &scan_methods);
+	ScanInfo	info;
+	List	   *used;
+
+	InfoFromList(cscan->custom_private, &info);
+	cscan->custom_exprs = FindBounds(root, rel, &info, &used);
+	cscan->custom_private = InfoToList(&info);
+	return &cscan->scan.plan;
 }
 
 /* ------------------------------------------------------------------------
@@ -440,6 +469,8 @@ BeginOrderedScan(CustomScanState *node, EState *estate, int eflags)
 
 	state->cxt = AllocSetContextCreate(estate->es_query_cxt, "introw ordered scan",
 									   ALLOCSET_DEFAULT_SIZES);
+	state->bound_states = ExecInitExprList(((CustomScan *) node->ss.ps.plan)->custom_exprs,
+										   &node->ss.ps);
 }
 
 static TimestampTz
@@ -559,19 +590,25 @@ HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64
 
 /*
  * Begin the arm read in order: which (IDX_ORG or IDX_TENANT) with its
- * leading key columns equal to values (tenant, [organisation,] type).
+ * leading key columns equal to values (tenant, [organisation,] type), and
+ * created_at within the query's bounds.
  */
 static void
-BeginOrderedArm(OrderedScanState *state, int which, Datum *values, int nkeys)
+BeginOrderedArm(OrderedScanState *state, int which, Datum *values, int nvalues)
 {
 	Relation	heap = state->css.ss.ss_currentRelation;
 	EState	   *estate = state->css.ss.ps.state;
-	ScanKeyData keys[3];
+	ScanKeyData keys[5];
+	int			nkeys = nvalues;
 
 	state->ordered = which;
 	state->org_index = index_open(state->info.indexes[which], AccessShareLock);
-	for (int i = 0; i < nkeys; i++)
-		ScanEqualityKey(&keys[i], state->org_index, i, i == nkeys - 1 ? TEXTOID : INT8OID, values[i], 0);
+	for (int i = 0; i < nvalues; i++)
+		ScanEqualityKey(&keys[i], state->org_index, i, i == nvalues - 1 ? TEXTOID : INT8OID, values[i], 0);
+	for (int start = 1; start >= 0; start--)
+		if (ScanTimeRangeKey(&keys[nkeys], state->org_index, nvalues, &state->range,
+							 state->info.descending, start))
+			nkeys++;
 	state->org_slot = table_slot_create(heap, NULL);
 	state->org_scan = index_beginscan(heap, state->org_index, estate->es_snapshot, nkeys, 0);
 	index_rescan(state->org_scan, keys, nkeys, NULL, 0);
@@ -595,7 +632,9 @@ StartScan(OrderedScanState *state)
 	state->nheld = 0;
 	state->next_held = 0;
 	state->org_pending = false;
-	if (cache->access == ACCESS_NONE)
+	ScanEvalTimeRange(state->bound_states, state->info.bound_strategies,
+					  state->css.ss.ps.ps_ExprContext, &state->range);
+	if (cache->access == ACCESS_NONE || state->range.empty)
 		return;
 	values[0] = Int64GetDatum(cache->tenant_id);
 	if (cache->access != ACCESS_CONTACT)
@@ -727,4 +766,5 @@ ExplainOrderedScan(CustomScanState *node, List *ancestors, ExplainState *es)
 						psprintf("organisation (%s), collaborations (%s), submissions (%s)",
 								 org ? org : "?", object ? object : "?",
 								 submitter ? submitter : "?"), es);
+	ScanExplainBounds(node, ancestors, es, "created_at", state->info.bound_strategies);
 }

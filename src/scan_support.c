@@ -17,6 +17,7 @@
 
 #include "access/stratnum.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_attribute.h"
@@ -28,6 +29,7 @@
 #include "optimizer/restrictinfo.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
 static bool ordered_scans_enabled = true;
@@ -342,4 +344,239 @@ bool
 ScanTidIn(const ItemPointerData *tids, int n, ItemPointer tid)
 {
 	return n > 0 && bsearch(tid, tids, n, sizeof(ItemPointerData), CompareTids) != NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Bounds of the ordering column (a page of a listing: created_at < $1)
+ * ------------------------------------------------------------------------
+ */
+
+/* The operator family of a column of one of rel's indexes. */
+Oid
+ScanIndexOpfamily(RelOptInfo *rel, Oid indexoid, int column)
+{
+	ListCell   *lc;
+
+	foreach(lc, rel->indexlist)
+	{
+		IndexOptInfo *index = lfirst_node(IndexOptInfo, lc);
+
+		if (index->indexoid == indexoid && column < index->nkeycolumns)
+			return index->opfamily[column];
+	}
+	elog(ERROR, "index %u of relation %u not found", indexoid, rel->relid);
+	return InvalidOid;
+}
+
+/* Neither of the relation nor volatile: a value fixed for the scan. */
+static bool
+IsScanConstant(PlannerInfo *root, Node *value, Index relid)
+{
+	return !bms_is_member(relid, pull_varnos(root, value)) &&
+		!contain_volatile_functions(value);
+}
+
+/*
+ * The strategy of column OP value in clause, as a bound: an operator of
+ * opfamily comparing type with type, the column on either side, or a row
+ * comparison led by the column ((column, x) < (value, y) bounds the column
+ * by <= value).  0 when clause is no such bound; *value its value.
+ */
+static StrategyNumber
+BoundOf(PlannerInfo *root, Node *clause, Index relid, AttrNumber attnum, Oid opfamily,
+		Oid type, Expr **value)
+{
+	Oid			opno;
+	Node	   *left;
+	Node	   *right;
+	int			strategy;
+	Oid			lefttype;
+	Oid			righttype;
+	bool		row = false;
+
+	if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2)
+	{
+		opno = ((OpExpr *) clause)->opno;
+		left = linitial(((OpExpr *) clause)->args);
+		right = lsecond(((OpExpr *) clause)->args);
+	}
+	else if (IsA(clause, RowCompareExpr))
+	{
+		RowCompareExpr *rc = (RowCompareExpr *) clause;
+
+		opno = linitial_oid(rc->opnos);
+		left = linitial(rc->largs);
+		right = linitial(rc->rargs);
+		row = true;
+	}
+	else
+		return 0;
+	if (!row && ScanColumnIs(right, relid, attnum) && !ScanColumnIs(left, relid, attnum))
+	{
+		Node	   *swap = left;
+
+		left = right;
+		right = swap;
+		opno = get_commutator(opno);
+		if (!OidIsValid(opno))
+			return 0;
+	}
+	if (!ScanColumnIs(left, relid, attnum) || !IsScanConstant(root, right, relid) ||
+		!op_in_opfamily(opno, opfamily))
+		return 0;
+	get_op_opfamily_properties(opno, opfamily, false, &strategy, &lefttype, &righttype);
+	if (lefttype != type || righttype != type)
+		return 0;
+	if (row)
+	{
+		/* the later columns decide at the leading column's value */
+		if (strategy == BTLessStrategyNumber)
+			strategy = BTLessEqualStrategyNumber;
+		else if (strategy == BTGreaterStrategyNumber)
+			strategy = BTGreaterEqualStrategyNumber;
+		else if (strategy == BTEqualStrategyNumber)
+			return 0;
+	}
+	*value = (Expr *) right;
+	return (StrategyNumber) strategy;
+}
+
+/*
+ * The bounds the query's own quals put on the column: their values and,
+ * in *strategies, their strategies (column OP value).  Only quals that may
+ * be applied before the row-level security quals (leakproof operators) are
+ * taken, as the planner takes index quals.  *used: their RestrictInfos.
+ */
+List *
+ScanFindBounds(PlannerInfo *root, RelOptInfo *rel, AttrNumber attnum, Oid opfamily, Oid type,
+			   List **strategies, List **used)
+{
+	List	   *values = NIL;
+	ListCell   *lc;
+
+	*strategies = NIL;
+	*used = NIL;
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		Expr	   *value = NULL;
+		StrategyNumber strategy;
+
+		if (rinfo->pseudoconstant || !restriction_is_securely_promotable(rinfo, rel))
+			continue;
+		strategy = BoundOf(root, (Node *) rinfo->clause, rel->relid, attnum, opfamily, type,
+						   &value);
+		if (strategy == 0)
+			continue;
+		values = lappend(values, value);
+		*strategies = lappend_int(*strategies, strategy);
+		*used = lappend(*used, rinfo);
+	}
+	return values;
+}
+
+/* Tighten an upper (upper) or lower bound of the range by value. */
+static void
+Tighten(ScanTimeRange *range, bool upper, TimestampTz value, bool strict)
+{
+	bool	   *has = upper ? &range->has_upper : &range->has_lower;
+	TimestampTz *bound = upper ? &range->upper : &range->lower;
+	bool	   *bound_strict = upper ? &range->upper_strict : &range->lower_strict;
+	int			c = *has ? ScanCompareTimes(value, *bound) : 0;
+
+	if (!*has || (upper ? c < 0 : c > 0))
+	{
+		*has = true;
+		*bound = value;
+		*bound_strict = strict;
+	}
+	else if (c == 0)
+		*bound_strict = *bound_strict || strict;
+}
+
+/*
+ * The range of the column's values the bounds allow, their values (states
+ * of ScanFindBounds' values) evaluated now.  A NULL value, or bounds that
+ * cross, allow no row (range->empty).
+ */
+void
+ScanEvalTimeRange(List *value_states, List *strategies, ExprContext *econtext,
+				  ScanTimeRange *range)
+{
+	ListCell   *lv;
+	ListCell   *ls;
+
+	memset(range, 0, sizeof(*range));
+	forboth(lv, value_states, ls, strategies)
+	{
+		bool		isnull;
+		Datum		d = ExecEvalExprSwitchContext(lfirst(lv), econtext, &isnull);
+		StrategyNumber strategy = lfirst_int(ls);
+		TimestampTz value;
+
+		if (isnull)
+		{
+			range->empty = true;
+			return;
+		}
+		value = DatumGetTimestampTz(d);
+		if (strategy != BTGreaterStrategyNumber && strategy != BTGreaterEqualStrategyNumber)
+			Tighten(range, true, value, strategy == BTLessStrategyNumber);
+		if (strategy != BTLessStrategyNumber && strategy != BTLessEqualStrategyNumber)
+			Tighten(range, false, value, strategy == BTGreaterStrategyNumber);
+	}
+	if (range->has_upper && range->has_lower)
+	{
+		int			c = ScanCompareTimes(range->lower, range->upper);
+
+		range->empty = c > 0 || (c == 0 && (range->lower_strict || range->upper_strict));
+	}
+}
+
+/*
+ * The key on the index column where a read in the query's order starts
+ * (start) or stops: the range's upper bound for a descending order, its
+ * lower bound for an ascending one.  False if the range has no such bound.
+ */
+bool
+ScanTimeRangeKey(ScanKey key, Relation index, int column, const ScanTimeRange *range,
+				 bool descending, bool start)
+{
+	bool		upper = descending == start;
+
+	if (!(upper ? range->has_upper : range->has_lower))
+		return false;
+	if (upper)
+		ScanComparisonKey(key, index, column, TIMESTAMPTZOID,
+						  range->upper_strict ? BTLessStrategyNumber : BTLessEqualStrategyNumber,
+						  TimestampTzGetDatum(range->upper), 0);
+	else
+		ScanComparisonKey(key, index, column, TIMESTAMPTZOID,
+						  range->lower_strict ? BTGreaterStrategyNumber :
+						  BTGreaterEqualStrategyNumber,
+						  TimestampTzGetDatum(range->lower), 0);
+	return true;
+}
+
+/* For EXPLAIN: the bounds, as "column OP value AND ...". */
+void
+ScanExplainBounds(CustomScanState *node, List *ancestors, ExplainState *es,
+				  const char *column, List *strategies)
+{
+	static const char *const ops[] = {"", "<", "<=", "=", ">=", ">"};
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *context;
+	StringInfoData text;
+	ListCell   *lv;
+	ListCell   *ls;
+
+	if (cscan->custom_exprs == NIL)
+		return;
+	context = set_deparse_context_plan(es->deparse_cxt, &cscan->scan.plan, ancestors);
+	initStringInfo(&text);
+	forboth(lv, cscan->custom_exprs, ls, strategies)
+		appendStringInfo(&text, "%s%s %s %s", text.len > 0 ? " AND " : "", column,
+						 ops[lfirst_int(ls)],
+						 deparse_expression(lfirst(lv), context, false, false));
+	ExplainPropertyText("Bounds", text.data, es);
 }

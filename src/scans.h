@@ -13,6 +13,7 @@
 #include "introw.h"
 
 #include "access/skey.h"
+#include "commands/explain.h"
 #include "executor/executor.h"
 #include "nodes/extensible.h"
 #include "nodes/pathnodes.h"
@@ -20,6 +21,19 @@
 #include "utils/timestamp.h"
 
 /* scan_support.c */
+
+/* The values of the ordering column that the query's bounds allow. */
+typedef struct ScanTimeRange
+{
+	bool		empty;			/* none */
+	bool		has_upper;
+	bool		upper_strict;	/* column < upper, else <= */
+	TimestampTz upper;
+	bool		has_lower;
+	bool		lower_strict;	/* column > lower, else >= */
+	TimestampTz lower;
+} ScanTimeRange;
+
 extern bool ScanMayBeOrdered(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte);
 extern bool ScanColumnIs(Node *node, Index relid, AttrNumber attnum);
 extern Node *ScanEqualityValue(PlannerInfo *root, Node *clause, Index relid,
@@ -42,6 +56,15 @@ extern int	ScanCompareTimes(TimestampTz a, TimestampTz b);
 extern ScanDirection ScanDirectionFor(bool query_descending, bool index_descending);
 extern void ScanSortTids(ItemPointerData *tids, int n);
 extern bool ScanTidIn(const ItemPointerData *tids, int n, ItemPointer tid);
+extern Oid	ScanIndexOpfamily(RelOptInfo *rel, Oid indexoid, int column);
+extern List *ScanFindBounds(PlannerInfo *root, RelOptInfo *rel, AttrNumber attnum, Oid opfamily,
+							Oid type, List **strategies, List **used);
+extern void ScanEvalTimeRange(List *value_states, List *strategies, ExprContext *econtext,
+							  ScanTimeRange *range);
+extern bool ScanTimeRangeKey(ScanKey key, Relation index, int column, const ScanTimeRange *range,
+							 bool descending, bool start);
+extern void ScanExplainBounds(CustomScanState *node, List *ancestors, ExplainState *es,
+							  const char *column, List *strategies);
 extern CustomScanState *ScanNewState(Size size, const CustomExecMethods *methods);
 extern TupleTableSlot *ScanExec(CustomScanState *node, ExecScanAccessMtd next);
 extern TupleTableSlot *ScanRowOf(ScanState *ss, TupleTableSlot *slot, ItemPointer tid);
