@@ -57,11 +57,19 @@ FROM introw.collaborators WHERE tenant_id = 1 AND contact_id = 3 \gset
 SELECT coalesce(array_agg(object_id ORDER BY object_id), '{}')::text AS objs1
 FROM introw.collaborators WHERE tenant_id = 1 AND contact_id = 1 \gset
 SELECT array_agg(org_id)::text AS all_orgs FROM introw.partner_organizations \gset
+-- a later page of contact 3's items: after its 1,000th newest (keyset pagination)
+SELECT created_at AS page_at FROM introw.content_items WHERE tenant_id = 1 AND tab_id = ANY (:'tabs'::bigint[])
+ORDER BY created_at DESC OFFSET 999 LIMIT 1 \gset
 
 -- the hand-written loops, the visible ids written in
 SELECT bench.define('items_hand', format($$SELECT md5(string_agg(item_id::text, ',')) INTO x FROM (
     SELECT item_id FROM introw.content_items WHERE tenant_id = 1 AND tab_id = ANY (%L::bigint[])
     ORDER BY created_at DESC LIMIT 50) q$$, :'tabs'));
+SELECT bench.define('items_page_rls', format($$SELECT md5(string_agg(item_id::text, ',')) INTO x FROM (
+    SELECT item_id FROM content_items WHERE created_at < %L::timestamptz ORDER BY created_at DESC LIMIT 50) q$$, :'page_at'));
+SELECT bench.define('items_page_hand', format($$SELECT md5(string_agg(item_id::text, ',')) INTO x FROM (
+    SELECT item_id FROM introw.content_items WHERE tenant_id = 1 AND tab_id = ANY (%L::bigint[])
+      AND created_at < %L::timestamptz ORDER BY created_at DESC LIMIT 50) q$$, :'tabs', :'page_at'));
 SELECT bench.define('tabs_hand', format($$SELECT md5(string_agg(tab_id::text, ',' ORDER BY tab_id)) INTO x
     FROM introw.tabs WHERE tenant_id = 1 AND tab_id = ANY (%L::bigint[])$$, :'tabs'));
 SELECT bench.define('deals_hand_3', format($$SELECT md5(string_agg(object_id::text, ',')) INTO x FROM (
@@ -102,6 +110,10 @@ SELECT introw.set_contact(3) \gset
 RESET ROLE;
 SELECT bench.measure('contact: newest 50 items', format('bench.items_rls(%s)', :n), format('bench.items_hand(%s)', :n),
     :'items', :'items_hand_rows',
+    :rounds, :c3);
+SELECT bench.measure('contact: a later page of 50 items', format('bench.items_page_rls(%s)', :n), format('bench.items_page_hand(%s)', :n),
+    format('SELECT md5(string_agg(item_id::text, '','')) FROM (SELECT item_id FROM content_items WHERE created_at < %L::timestamptz ORDER BY created_at DESC LIMIT 50) s', :'page_at'),
+    format('SELECT md5(string_agg(item_id::text, '','')) FROM (SELECT item_id FROM introw.content_items WHERE tenant_id = 1 AND tab_id = ANY (%L) AND created_at < %L::timestamptz ORDER BY created_at DESC LIMIT 50) s', :'tabs', :'page_at'),
     :rounds, :c3);
 SELECT bench.measure('contact: its tabs', format('bench.tabs_rls(%s)', :n), format('bench.tabs_hand(%s)', :n),
     :'tabs_q', format('SELECT md5(string_agg(tab_id::text, '','' ORDER BY tab_id)) FROM introw.tabs WHERE tenant_id = 1 AND tab_id = ANY (%L)', :'tabs'),

@@ -201,3 +201,40 @@ SELECT string_agg(title, ', ') AS items FROM (
 SELECT introw.reset_principal();
 RESET ROLE;
 RESET introw.ordered_scan;
+
+-- The tabs of shared rooms, kept per role in the backend (contact_tabs.c),
+-- are neither read nor kept by a transaction that writes visibility data:
+-- a cursor opened while a statement lifts the Technical Docs limit, read
+-- after it (its snapshot sees the lift, not yet the stamp), shows the
+-- lift to Rita (Sales Rep); after the rollback Ben, of the same role,
+-- does not see it.  One principal cached, so that both are built anew.
+CREATE FUNCTION public.regress_open_tabs_cursor() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE c refcursor := 'lifted_tabs';
+BEGIN
+    SET LOCAL ROLE regress_introw_app;
+    PERFORM introw.set_contact(fx('rep'));
+    OPEN c FOR SELECT string_agg(name, ', ' ORDER BY tab_id) AS tabs FROM introw.tabs;
+    RETURN NULL;
+END $$;
+-- (named to fire before the stamping trigger, visibility_changed_delete)
+CREATE TRIGGER a_open_tabs_cursor AFTER DELETE ON introw.tab_roles
+    FOR EACH STATEMENT EXECUTE FUNCTION public.regress_open_tabs_cursor();
+SET introw.principal_cache_size = 1;
+SET ROLE regress_introw_app;
+SELECT introw.set_contact(fx('se'));
+SELECT string_agg(name, ', ' ORDER BY tab_id) AS se_tabs FROM introw.tabs;
+RESET ROLE;
+BEGIN;
+DELETE FROM introw.tab_roles WHERE tab_id = fx('techdocs');
+FETCH ALL FROM lifted_tabs;
+ROLLBACK;
+SET ROLE regress_introw_app;
+SELECT introw.set_contact(fx('beta_rep'));
+SELECT string_agg(name, ', ' ORDER BY tab_id) AS ben_tabs FROM introw.tabs;
+SELECT introw.set_contact(fx('rep'));
+SELECT string_agg(name, ', ' ORDER BY tab_id) AS rita_tabs FROM introw.tabs;
+SELECT introw.reset_principal();
+RESET ROLE;
+RESET introw.principal_cache_size;
+DROP TRIGGER a_open_tabs_cursor ON introw.tab_roles;
+DROP FUNCTION public.regress_open_tabs_cursor();

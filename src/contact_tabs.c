@@ -83,6 +83,7 @@ SharedTabsTable(void)
 		SharedTabsContext = AllocSetContextCreate(TopMemoryContext,
 												  "introw shared tabs",
 												  ALLOCSET_SMALL_SIZES);
+	shared_tabs = NULL;			/* an error below leaves no dangling table */
 	MemoryContextReset(SharedTabsContext);
 	ctl.keysize = sizeof(SharedTabsKey);
 	ctl.entrysize = sizeof(SharedTabs);
@@ -104,13 +105,14 @@ SharedRoomTabs(int64 tenant_id, bool has_role, int64 role_id, int64 epoch)
 	SharedTabs *entry;
 	bool		found;
 	ArrayType  *tabs;
+	Oid			epochs_relid = EpochRelation();
 
 	memset(&key, 0, sizeof(key));
 	key.tenant_id = tenant_id;
 	key.role_id = has_role ? role_id : 0;
 	key.has_role = has_role;
 	entry = hash_search(SharedTabsTable(), &key, HASH_FIND, NULL);
-	if (entry != NULL && entry->epoch == epoch && entry->epochs_relid == EpochRelation())
+	if (entry != NULL && entry->epoch == epoch && entry->epochs_relid == epochs_relid)
 		return entry->tab_ids;
 
 	/* read before entering: an error leaves no half-made entry */
@@ -119,7 +121,7 @@ SharedRoomTabs(int64 tenant_id, bool has_role, int64 role_id, int64 epoch)
 	if (found && entry->tab_ids != NULL)
 		pfree(entry->tab_ids);
 	entry->epoch = epoch;
-	entry->epochs_relid = EpochRelation();
+	entry->epochs_relid = epochs_relid;
 	entry->tab_ids = tabs;
 	return tabs;
 }
@@ -160,8 +162,9 @@ MergeSortedIds(ArrayType *a, ArrayType *b, MemoryContext target)
 /*
  * The sorted tab ids a contact of that organisation and role sees, in
  * target.  Inside LookupBegin/LookupEnd.  With use_memo, the caller's
- * snapshot reads the tenant's stamp `epoch` and this backend writes no
- * visibility data: the shared rooms' part may come from the memo.
+ * snapshot reads the tenant's stamp `epoch` and this transaction has
+ * written no visibility data: the shared rooms' part may come from the
+ * memo.
  */
 ArrayType *
 FetchContactTabs(int64 tenant_id, int64 org_id, bool has_role, int64 role_id,

@@ -164,7 +164,7 @@ typedef struct SnapshotState
 
 extern void EpochRegisterCallbacks(void);
 extern uint64 EpochInvalidations(void);
-extern bool EpochWritesPending(void);
+extern bool EpochWrittenThisTransaction(void);
 extern Oid	EpochRelation(void);
 extern Oid	IntrowNamespace(void);
 extern Snapshot StatementSnapshot(void);

@@ -549,17 +549,16 @@ CompareTabs(Datum a, Datum b, void *arg)
 }
 
 /*
- * Begin the merge of these tabs (the cache's array: their ids are taken
- * before any index is read), a first batch of each.
+ * Begin the merge of these n tabs (from the cache's array: their ids are
+ * taken before any index is read), a first batch of each.
  */
 static void
-StartMerge(ItemMergeState *state, const ArrayType *tab_ids)
+StartMerge(ItemMergeState *state, const int64 *ids, int n)
 {
 	Relation	heap = state->css.ss.ss_currentRelation;
-	const int64 *ids = (const int64 *) ARR_DATA_PTR(tab_ids);
 	MemoryContext old = MemoryContextSwitchTo(state->cxt);
 
-	state->ntabs = ArrayGetNItems(ARR_NDIM(tab_ids), ARR_DIMS(tab_ids));
+	state->ntabs = n;
 	state->tabs_merged += state->ntabs;
 	state->tabs = palloc0(sizeof(TabStream) * Max(state->ntabs, 1));
 	for (int i = 0; i < state->ntabs; i++)
@@ -621,12 +620,13 @@ StartScan(ItemMergeState *state)
 	ScanEvalTimeRange(state->bound_states, state->info.bound_strategies,
 					  state->css.ss.ps.ps_ExprContext, &state->range);
 	if (state->range.empty)
-		StartMerge(state, construct_empty_array(INT8OID));
+		StartMerge(state, NULL, 0);
 	else if (item_merge_max_tabs == 0 ||
 		ArrayGetNItems(ARR_NDIM(cache->tab_ids), ARR_DIMS(cache->tab_ids)) > item_merge_max_tabs)
 		StartWalk(state);
 	else
-		StartMerge(state, cache->tab_ids);
+		StartMerge(state, (const int64 *) ARR_DATA_PTR(cache->tab_ids),
+				   ArrayGetNItems(ARR_NDIM(cache->tab_ids), ARR_DIMS(cache->tab_ids)));
 }
 
 /*

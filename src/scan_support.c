@@ -437,7 +437,7 @@ BoundOf(PlannerInfo *root, Node *clause, Index relid, AttrNumber attnum, Oid opf
 		else if (strategy == BTEqualStrategyNumber)
 			return 0;
 	}
-	*value = (Expr *) right;
+	*value = (Expr *) copyObject(right);
 	return (StrategyNumber) strategy;
 }
 

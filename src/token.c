@@ -483,10 +483,11 @@ ParseClaims(const char *text, Principal *p)
  * binary-searches the table of settings comparing names without regard to
  * case, which cost a quarter of a listing's time.  So the setting's entry
  * is found once and read directly for as long as the table's slot still
- * holds it under that name: a new setting re-sorts the table, and a module
- * that defines the setting replaces its entry (and frees the old one).  A
- * setting that is not there is looked for again only when the table grows,
- * the only way a name can appear in it.
+ * holds it under that name: a new setting re-sorts the table, a prefix a
+ * module reserves removes its placeholders, and a module that defines the
+ * setting replaces its entry (and frees the old one).  While the setting
+ * does not exist, GetConfigOption() answers.  (PostgreSQL 16 keeps the
+ * settings in a hash table, and this is GetConfigOption() alone there.)
  */
 static const char *
 ClaimsText(void)
@@ -494,18 +495,18 @@ ClaimsText(void)
 #if PG_VERSION_NUM < 160000
 	static struct config_generic *entry = NULL;
 	static int	slot = -1;
-	static int	searched = -1;	/* size of the table last searched */
 	struct config_generic **vars = get_guc_variables();
 	int			n = GetNumConfigOptions();
 
 	if (entry == NULL || slot >= n || vars[slot] != entry ||
 		pg_strcasecmp(entry->name, CLAIMS_SETTING) != 0)
 	{
+		const char *value = GetConfigOption(CLAIMS_SETTING, true, false);
+
 		entry = NULL;
-		if (searched == n && slot < 0)
-			return NULL;
 		slot = -1;
-		searched = n;
+		if (value == NULL)
+			return NULL;
 		for (int i = 0; i < n; i++)
 			if (pg_strcasecmp(vars[i]->name, CLAIMS_SETTING) == 0)
 			{
@@ -514,7 +515,7 @@ ClaimsText(void)
 				break;
 			}
 		if (entry == NULL)
-			return NULL;
+			return value;
 	}
 	if (entry->vartype == PGC_STRING)
 		return *((struct config_string *) entry)->variable;

@@ -300,7 +300,7 @@ ContactTabIds(int64 tenant_id, int64 org_id, bool has_role, int64 role_id)
 
 /*
  * Inside LookupBegin/LookupEnd.  The caller's snapshot read the tenant's
- * stamp `epoch`; use_memo when no visibility data is being written here.
+ * stamp `epoch`; use_memo when this transaction wrote no visibility data.
  */
 static void
 BuildContactCache(const Principal *p, VisibilityCache *cache, MemoryContext cxt,
@@ -485,7 +485,7 @@ BuildEntry(CacheEntry *entry, const Principal *p, Snapshot snap)
 	/* SPI calls switch memory contexts: every copy names its target */
 	LookupBegin(snap);
 	if (p->kind == PRINCIPAL_CONTACT)
-		BuildContactCache(p, cache, entry->context, !EpochWritesPending(), entry->epoch);
+		BuildContactCache(p, cache, entry->context, !EpochWrittenThisTransaction(), entry->epoch);
 	else
 		BuildUserCache(p, cache, entry->context);
 	LookupEnd();
@@ -501,8 +501,8 @@ EntryHolds(const CacheEntry *entry, Snapshot snap)
 
 	if (entry == &no_access)
 		return true;
-	/* this backend's own statement may be writing what the entry holds */
-	if (!entry->built || EpochWritesPending())
+	/* this transaction may have written what the entry holds */
+	if (!entry->built || EpochWrittenThisTransaction())
 		return false;
 	/* stamps of a reinstalled extension start again: never compare across */
 	if (entry->epochs_relid != EpochRelation())
@@ -526,7 +526,7 @@ CurrentHolds(Snapshot snap)
 		return false;
 	if (current == &no_access)
 		return true;
-	if (EpochWritesPending())
+	if (EpochWrittenThisTransaction())
 		return false;
 	SnapshotStateOf(snap, &now);
 	if (SnapshotStateEqual(&now, &cache_checked) &&

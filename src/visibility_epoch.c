@@ -25,9 +25,11 @@
  * drop stale caches promptly; correctness does not depend on its timing.
  *
  * A BEFORE ... FOR EACH STATEMENT trigger (introw_visibility_changing)
- * marks the backend's own visibility writes as pending until the AFTER
- * trigger has stamped them: snapshots taken inside such a statement may
- * already see its rows, so no cache is trusted meanwhile.  When a principal
+ * marks the transaction as writing visibility data: a snapshot taken
+ * inside such a statement (by a volatile function, or a cursor it opens
+ * and reads later) may see its rows but not yet its stamp, so no cache is
+ * trusted, nor kept for other principals, until the transaction ends; a
+ * statement then builds its principal's afresh.  When a principal
  * writes, it also stamps the principal's tenant right away, so that the
  * stamp row is locked before any data row of the statement (writers of one
  * tenant then queue on the stamp instead of deadlocking on it).
@@ -64,7 +66,8 @@ PG_FUNCTION_INFO_V1(introw_visibility_changed);
 
 static Oid	sentinel_oid = InvalidOid;
 static uint64 inval_counter = 1;
-static int	pending_writes = 0;	/* statements stamping after they end */
+static bool written_this_xact = false;	/* visibility data written in this
+										 * transaction */
 
 static Oid	IntrowRelation(const char *name);
 
@@ -83,14 +86,14 @@ EpochRelcacheCallback(Datum arg, Oid relid)
 	}
 }
 
-/* A statement that failed never ran its AFTER trigger: forget it at the end. */
+/* The transaction's writes end with it (committed: stamped; aborted: gone). */
 static void
 EpochXactCallback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
 		event == XACT_EVENT_PREPARE)
-		pending_writes = 0;
+		written_this_xact = false;
 }
 
 void
@@ -100,11 +103,15 @@ EpochRegisterCallbacks(void)
 	RegisterXactCallback(EpochXactCallback, NULL);
 }
 
-/* Is a statement of this backend writing visibility data right now? */
+/*
+ * Has this transaction written visibility data (a statement running now,
+ * and a savepoint rolled back, included)?  Its snapshots may see its own
+ * rows without their stamp: no cache is trusted or shared meanwhile.
+ */
 bool
-EpochWritesPending(void)
+EpochWrittenThisTransaction(void)
 {
-	return pending_writes > 0;
+	return written_this_xact;
 }
 
 /* The stamps table the caches were built against (changes on reinstall). */
@@ -320,7 +327,7 @@ introw_visibility_changing(PG_FUNCTION_ARGS)
 	const Principal *p = CurrentPrincipal();
 
 	CheckStatementTrigger(fcinfo, "introw.visibility_changing", false);
-	pending_writes++;
+	written_this_xact = true;
 	if (p->kind != PRINCIPAL_NONE && p->outer_user == GetOuterUserId() &&
 		!(trigdata->tg_trigger->tgnargs > 0 &&
 		  strcmp(trigdata->tg_trigger->tgargs[0], "contact_scope") == 0))
@@ -356,8 +363,6 @@ introw_visibility_changed(PG_FUNCTION_ARGS)
 	StringInfoData sql;
 
 	CheckStatementTrigger(fcinfo, "introw.visibility_changed", true);
-	if (pending_writes > 0)
-		pending_writes--;
 	if (NothingChanged(trigdata))
 		return PointerGetDatum(NULL);
 
