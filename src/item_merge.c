@@ -101,7 +101,6 @@ typedef struct MergeInfo
 	Oid			indexes[NUM_INDEXES];
 	bool		descending;		/* the query's order */
 	bool		index_descending;	/* both indexes' order of created_at */
-	List	   *bound_strategies;	/* of the bounds' values (custom_exprs) */
 } MergeInfo;
 
 /* One visible tab: its batch of index entries, in the query's order. */
@@ -331,8 +330,7 @@ InfoToList(const MergeInfo *info)
 		ints = lappend_int(ints, info->attnums[i]);
 	ints = lappend_int(ints, info->descending);
 	ints = lappend_int(ints, info->index_descending);
-	return list_make3(ints, list_make2_oid(info->indexes[IDX_TAB], info->indexes[IDX_NEWEST]),
-					  info->bound_strategies);
+	return list_make2(ints, list_make2_oid(info->indexes[IDX_TAB], info->indexes[IDX_NEWEST]));
 }
 
 static void
@@ -347,16 +345,6 @@ InfoFromList(List *list, MergeInfo *info)
 	info->index_descending = list_nth_int(ints, NUM_COLUMNS + 1);
 	for (int i = 0; i < NUM_INDEXES; i++)
 		info->indexes[i] = list_nth_oid(oids, i);
-	info->bound_strategies = lthird(list);
-}
-
-/* The query's bounds on created_at (scan_support.c), for the tabs' index. */
-static List *
-FindBounds(PlannerInfo *root, RelOptInfo *rel, MergeInfo *info, List **used)
-{
-	return ScanFindBounds(root, rel, info->attnums[COL_CREATED],
-						  ScanIndexOpfamily(rel, info->indexes[IDX_TAB], 2),
-						  TIMESTAMPTZOID, &info->bound_strategies, used);
 }
 
 /* Offer the path on introw.content_items (scan_support.c calls this for it). */
@@ -384,25 +372,17 @@ ItemMergeAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 	if (item_merge_max_tabs == 0 || ntabs > item_merge_max_tabs)
 		return;
 
-	(void) FindBounds(root, rel, &info, &bounds);
-	path = ScanMakePath(root, rel, &path_methods, InfoToList(&info));
+	path = ScanMakePath(root, rel, &path_methods, InfoToList(&info), info.attnums[COL_CREATED],
+						tab_index->opfamily[2], &bounds);
 	CostPath(root, rel, path, tab_index, &info, ntabs, user_quals, bounds);
 	add_path(rel, &path->path);
 }
 
-/* The plan evaluates the bounds' values (custom_exprs) when it starts. */
 static Plan *
 PlanMergePath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 			  List *tlist, List *clauses, List *custom_plans)
 {
-	CustomScan *cscan = (CustomScan *) ScanMakePlan(rel, best_path, tlist, clauses, &scan_methods);
-	MergeInfo	info;
-	List	   *used;
-
-	InfoFromList(cscan->custom_private, &info);
-	cscan->custom_exprs = FindBounds(root, rel, &info, &used);
-	cscan->custom_private = InfoToList(&info);
-	return &cscan->scan.plan;
+	return ScanMakePlan(rel, best_path, tlist, clauses, &scan_methods);
 }
 
 /* ------------------------------------------------------------------------
@@ -427,8 +407,7 @@ BeginMerge(CustomScanState *node, EState *estate, int eflags)
 	state->cxt = AllocSetContextCreate(estate->es_query_cxt, "introw item merge",
 									   ALLOCSET_DEFAULT_SIZES);
 	state->fetched = table_slot_create(node->ss.ss_currentRelation, NULL);
-	state->bound_states = ExecInitExprList(((CustomScan *) node->ss.ps.plan)->custom_exprs,
-										   &node->ss.ps);
+	state->bound_states = ScanInitBounds(node);
 }
 
 /* The index read in the query's order. */
@@ -617,8 +596,7 @@ StartScan(ItemMergeState *state)
 
 	state->started = true;
 	state->tenant_id = cache->tenant_id;
-	ScanEvalTimeRange(state->bound_states, state->info.bound_strategies,
-					  state->css.ss.ps.ps_ExprContext, &state->range);
+	ScanEvalTimeRange(&state->css, state->bound_states, &state->range);
 	if (state->range.empty)
 		StartMerge(state, NULL, 0);
 	else if (item_merge_max_tabs == 0 ||
@@ -744,7 +722,7 @@ ExplainMerge(CustomScanState *node, List *ancestors, ExplainState *es)
 
 	ExplainPropertyText("Order", state->info.descending ? "created_at DESC" : "created_at", es);
 	ExplainPropertyText("Merged", psprintf("visible tabs (%s)", tab ? tab : "?"), es);
-	ScanExplainBounds(node, ancestors, es, "created_at", state->info.bound_strategies);
+	ScanExplainBounds(node, ancestors, es, "created_at");
 	if (!es->analyze || !state->started)
 		return;
 	if (state->walking)

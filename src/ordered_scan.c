@@ -111,7 +111,6 @@ typedef struct ScanInfo
 	bool		index_descending[NUM_INDEXES];	/* each ordered index's order of
 												 * created_at */
 	Const	   *object_type;
-	List	   *bound_strategies;	/* of the bounds' values (custom_exprs) */
 } ScanInfo;
 
 /* One collaboration or submission of the type, held in memory. */
@@ -374,7 +373,7 @@ InfoToList(const ScanInfo *info)
 		ints = lappend_int(ints, info->index_descending[i]);
 	for (int i = 0; i < NUM_INDEXES; i++)
 		oids = lappend_oid(oids, info->indexes[i]);
-	return list_make4(ints, oids, copyObject(info->object_type), info->bound_strategies);
+	return list_make3(ints, oids, copyObject(info->object_type));
 }
 
 static void
@@ -391,16 +390,6 @@ InfoFromList(List *list, ScanInfo *info)
 	for (int i = 0; i < NUM_INDEXES; i++)
 		info->indexes[i] = list_nth_oid(oids, i);
 	info->object_type = lthird_node(Const, list);
-	info->bound_strategies = lfourth(list);
-}
-
-/* The query's bounds on created_at (scan_support.c), for the ordered arm. */
-static List *
-FindBounds(PlannerInfo *root, RelOptInfo *rel, ScanInfo *info, List **used)
-{
-	return ScanFindBounds(root, rel, info->attnums[COL_CREATED],
-						  ScanIndexOpfamily(rel, info->indexes[IDX_ORG], 3),
-						  TIMESTAMPTZOID, &info->bound_strategies, used);
 }
 
 /* Offer the path on introw.crm_objects (scan_support.c calls this for it). */
@@ -425,27 +414,19 @@ OrderedScanAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 	if (cache->access != ACCESS_CONTACT)
 		return;
 
-	(void) FindBounds(root, rel, &info, &bounds);
-	path = ScanMakePath(root, rel, &path_methods, InfoToList(&info));
+	path = ScanMakePath(root, rel, &path_methods, InfoToList(&info), info.attnums[COL_CREATED],
+						org_index->opfamily[3], &bounds);
 	CostPath(root, rel, path,
 			 ArrayGetNItems(ARR_NDIM(cache->collab_object_ids), ARR_DIMS(cache->collab_object_ids)),
 			 user_quals, bounds);
 	add_path(rel, &path->path);
 }
 
-/* The plan evaluates the bounds' values (custom_exprs) when it starts. */
 static Plan *
 PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 				List *tlist, List *clauses, List *custom_plans)
 {
-	CustomScan *cscan = (CustomScan *) ScanMakePlan(rel, best_path, tlist, clauses, &scan_methods);
-	ScanInfo	info;
-	List	   *used;
-
-	InfoFromList(cscan->custom_private, &info);
-	cscan->custom_exprs = FindBounds(root, rel, &info, &used);
-	cscan->custom_private = InfoToList(&info);
-	return &cscan->scan.plan;
+	return ScanMakePlan(rel, best_path, tlist, clauses, &scan_methods);
 }
 
 /* ------------------------------------------------------------------------
@@ -469,8 +450,7 @@ BeginOrderedScan(CustomScanState *node, EState *estate, int eflags)
 
 	state->cxt = AllocSetContextCreate(estate->es_query_cxt, "introw ordered scan",
 									   ALLOCSET_DEFAULT_SIZES);
-	state->bound_states = ExecInitExprList(((CustomScan *) node->ss.ps.plan)->custom_exprs,
-										   &node->ss.ps);
+	state->bound_states = ScanInitBounds(node);
 }
 
 static TimestampTz
@@ -632,8 +612,7 @@ StartScan(OrderedScanState *state)
 	state->nheld = 0;
 	state->next_held = 0;
 	state->org_pending = false;
-	ScanEvalTimeRange(state->bound_states, state->info.bound_strategies,
-					  state->css.ss.ps.ps_ExprContext, &state->range);
+	ScanEvalTimeRange(&state->css, state->bound_states, &state->range);
 	if (cache->access == ACCESS_NONE || state->range.empty)
 		return;
 	values[0] = Int64GetDatum(cache->tenant_id);
@@ -766,5 +745,5 @@ ExplainOrderedScan(CustomScanState *node, List *ancestors, ExplainState *es)
 						psprintf("organisation (%s), collaborations (%s), submissions (%s)",
 								 org ? org : "?", object ? object : "?",
 								 submitter ? submitter : "?"), es);
-	ScanExplainBounds(node, ancestors, es, "created_at", state->info.bound_strategies);
+	ScanExplainBounds(node, ancestors, es, "created_at");
 }

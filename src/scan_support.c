@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  * scan_support.c
  *		What the ordered scans share: their setting, the planner hook that
- *		offers them, and recognising a scan's columns, order and indexes.
+ *		offers them, recognising a scan's columns, order and indexes, and
+ *		the query's bounds on the ordering column (a page of a listing).
  *
  * Two custom scans read a principal's rows in created_at order without
  * reading all of them: ordered_scan.c (CRM objects: the organisation's
@@ -31,6 +32,9 @@
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
+
+static List *FindBounds(PlannerInfo *root, RelOptInfo *rel, AttrNumber attnum, Oid opfamily,
+						List **strategies, List **used);
 
 static bool ordered_scans_enabled = true;
 static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
@@ -209,12 +213,18 @@ ScanNeedsSystemColumns(RelOptInfo *rel)
 
 /*
  * A custom path over rel, ordered by the query's first sort key, not
- * parallel, projecting; the caller costs it and adds it.
+ * parallel, projecting; the caller costs it and adds it.  Its private list
+ * is private followed by the query's bounds on the ordering column attnum
+ * (a timestamptz, of the index operator family opfamily), which the plan
+ * evaluates when it starts; *bound_quals: their quals, for the estimate.
  */
 CustomPath *
-ScanMakePath(PlannerInfo *root, RelOptInfo *rel, const CustomPathMethods *methods, List *private)
+ScanMakePath(PlannerInfo *root, RelOptInfo *rel, const CustomPathMethods *methods, List *private,
+			 AttrNumber attnum, Oid opfamily, List **bound_quals)
 {
 	CustomPath *path = makeNode(CustomPath);
+	List	   *strategies;
+	List	   *values = FindBounds(root, rel, attnum, opfamily, &strategies, bound_quals);
 
 	path->path.pathtype = T_CustomScan;
 	path->path.parent = rel;
@@ -226,17 +236,22 @@ ScanMakePath(PlannerInfo *root, RelOptInfo *rel, const CustomPathMethods *method
 	path->path.pathkeys = list_make1(linitial(root->query_pathkeys));
 	path->flags = CUSTOMPATH_SUPPORT_PROJECTION;
 	path->custom_paths = NIL;
-	path->custom_private = private;
+	path->custom_private = lappend(private, list_make2(values, strategies));
 	path->methods = methods;
 	return path;
 }
 
-/* The plan of such a path: every qual is checked on every row. */
+/*
+ * The plan of such a path: every qual is checked on every row.  The
+ * bounds' values become its custom_exprs (setrefs makes their parameters
+ * the executor's), their strategies the last item of its private list.
+ */
 Plan *
 ScanMakePlan(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses,
 			 const CustomScanMethods *methods)
 {
 	CustomScan *cscan = makeNode(CustomScan);
+	List	   *bounds = llast(best_path->custom_private);
 
 	cscan->scan.plan.targetlist = tlist;
 	/* already in execution order, the policy's quals first */
@@ -244,8 +259,9 @@ ScanMakePlan(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses,
 	cscan->scan.scanrelid = rel->relid;
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = NIL;
-	cscan->custom_exprs = NIL;
-	cscan->custom_private = best_path->custom_private;
+	cscan->custom_exprs = linitial(bounds);
+	cscan->custom_private = list_copy(best_path->custom_private);
+	llast(cscan->custom_private) = lsecond(bounds);
 	cscan->custom_scan_tlist = NIL;
 	cscan->methods = methods;
 	return &cscan->scan.plan;
@@ -351,23 +367,6 @@ ScanTidIn(const ItemPointerData *tids, int n, ItemPointer tid)
  * ------------------------------------------------------------------------
  */
 
-/* The operator family of a column of one of rel's indexes. */
-Oid
-ScanIndexOpfamily(RelOptInfo *rel, Oid indexoid, int column)
-{
-	ListCell   *lc;
-
-	foreach(lc, rel->indexlist)
-	{
-		IndexOptInfo *index = lfirst_node(IndexOptInfo, lc);
-
-		if (index->indexoid == indexoid && column < index->nkeycolumns)
-			return index->opfamily[column];
-	}
-	elog(ERROR, "index %u of relation %u not found", indexoid, rel->relid);
-	return InvalidOid;
-}
-
 /* Neither of the relation nor volatile: a value fixed for the scan. */
 static bool
 IsScanConstant(PlannerInfo *root, Node *value, Index relid)
@@ -442,14 +441,15 @@ BoundOf(PlannerInfo *root, Node *clause, Index relid, AttrNumber attnum, Oid opf
 }
 
 /*
- * The bounds the query's own quals put on the column: their values and,
- * in *strategies, their strategies (column OP value).  Only quals that may
- * be applied before the row-level security quals (leakproof operators) are
- * taken, as the planner takes index quals.  *used: their RestrictInfos.
+ * The bounds the query's own quals put on the timestamptz column: their
+ * values and, in *strategies, their strategies (column OP value).  Only
+ * quals that may be applied before the row-level security quals (leakproof
+ * operators) are taken, as the planner takes index quals.  *used: their
+ * RestrictInfos.
  */
-List *
-ScanFindBounds(PlannerInfo *root, RelOptInfo *rel, AttrNumber attnum, Oid opfamily, Oid type,
-			   List **strategies, List **used)
+static List *
+FindBounds(PlannerInfo *root, RelOptInfo *rel, AttrNumber attnum, Oid opfamily,
+		   List **strategies, List **used)
 {
 	List	   *values = NIL;
 	ListCell   *lc;
@@ -464,8 +464,8 @@ ScanFindBounds(PlannerInfo *root, RelOptInfo *rel, AttrNumber attnum, Oid opfami
 
 		if (rinfo->pseudoconstant || !restriction_is_securely_promotable(rinfo, rel))
 			continue;
-		strategy = BoundOf(root, (Node *) rinfo->clause, rel->relid, attnum, opfamily, type,
-						   &value);
+		strategy = BoundOf(root, (Node *) rinfo->clause, rel->relid, attnum, opfamily,
+						   TIMESTAMPTZOID, &value);
 		if (strategy == 0)
 			continue;
 		values = lappend(values, value);
@@ -494,15 +494,23 @@ Tighten(ScanTimeRange *range, bool upper, TimestampTz value, bool strict)
 		*bound_strict = *bound_strict || strict;
 }
 
+/* The bounds' values, ready to evaluate (ScanEvalTimeRange). */
+List *
+ScanInitBounds(CustomScanState *node)
+{
+	return ExecInitExprList(((CustomScan *) node->ss.ps.plan)->custom_exprs, &node->ss.ps);
+}
+
 /*
- * The range of the column's values the bounds allow, their values (states
- * of ScanFindBounds' values) evaluated now.  A NULL value, or bounds that
- * cross, allow no row (range->empty).
+ * The range of the ordering column's values the plan's bounds allow, their
+ * values (value_states, from ScanInitBounds) evaluated now.  A NULL value,
+ * or bounds that cross, allow no row (range->empty).
  */
 void
-ScanEvalTimeRange(List *value_states, List *strategies, ExprContext *econtext,
-				  ScanTimeRange *range)
+ScanEvalTimeRange(CustomScanState *node, List *value_states, ScanTimeRange *range)
 {
+	List	   *strategies = llast(((CustomScan *) node->ss.ps.plan)->custom_private);
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	ListCell   *lv;
 	ListCell   *ls;
 
@@ -560,11 +568,11 @@ ScanTimeRangeKey(ScanKey key, Relation index, int column, const ScanTimeRange *r
 
 /* For EXPLAIN: the bounds, as "column OP value AND ...". */
 void
-ScanExplainBounds(CustomScanState *node, List *ancestors, ExplainState *es,
-				  const char *column, List *strategies)
+ScanExplainBounds(CustomScanState *node, List *ancestors, ExplainState *es, const char *column)
 {
 	static const char *const ops[] = {"", "<", "<=", "=", ">=", ">"};
 	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *strategies = llast(cscan->custom_private);
 	List	   *context;
 	StringInfoData text;
 	ListCell   *lv;

@@ -45,7 +45,8 @@ extern bool ScanOrderedBy(PlannerInfo *root, RelOptInfo *rel, AttrNumber attnum,
 						  bool *descending);
 extern bool ScanNeedsSystemColumns(RelOptInfo *rel);
 extern CustomPath *ScanMakePath(PlannerInfo *root, RelOptInfo *rel,
-								const CustomPathMethods *methods, List *private);
+								const CustomPathMethods *methods, List *private,
+								AttrNumber attnum, Oid opfamily, List **bound_quals);
 extern Plan *ScanMakePlan(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses,
 						  const CustomScanMethods *methods);
 extern void ScanEqualityKey(ScanKey key, Relation index, int column, Oid type, Datum value,
@@ -56,15 +57,12 @@ extern int	ScanCompareTimes(TimestampTz a, TimestampTz b);
 extern ScanDirection ScanDirectionFor(bool query_descending, bool index_descending);
 extern void ScanSortTids(ItemPointerData *tids, int n);
 extern bool ScanTidIn(const ItemPointerData *tids, int n, ItemPointer tid);
-extern Oid	ScanIndexOpfamily(RelOptInfo *rel, Oid indexoid, int column);
-extern List *ScanFindBounds(PlannerInfo *root, RelOptInfo *rel, AttrNumber attnum, Oid opfamily,
-							Oid type, List **strategies, List **used);
-extern void ScanEvalTimeRange(List *value_states, List *strategies, ExprContext *econtext,
-							  ScanTimeRange *range);
+extern List *ScanInitBounds(CustomScanState *node);
+extern void ScanEvalTimeRange(CustomScanState *node, List *value_states, ScanTimeRange *range);
 extern bool ScanTimeRangeKey(ScanKey key, Relation index, int column, const ScanTimeRange *range,
 							 bool descending, bool start);
 extern void ScanExplainBounds(CustomScanState *node, List *ancestors, ExplainState *es,
-							  const char *column, List *strategies);
+							  const char *column);
 extern CustomScanState *ScanNewState(Size size, const CustomExecMethods *methods);
 extern TupleTableSlot *ScanExec(CustomScanState *node, ExecScanAccessMtd next);
 extern TupleTableSlot *ScanRowOf(ScanState *ss, TupleTableSlot *slot, ItemPointer tid);
