@@ -448,6 +448,12 @@ PREPARE items_pages(timestamptz, timestamptz) AS SELECT
         ORDER BY created_at DESC, item_id LIMIT 20) q) AS page_2;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE items_pages('2026-03-07', '2026-01-10 12:00:01');
 CREATE TEMP TABLE pages_merged AS EXECUTE items_pages('2026-03-07', '2026-01-10 12:00:01');
+-- a stable value is a bound; a volatile one, a date (another type) or an
+-- expression of created_at stay conditions only
+EXPLAIN (COSTS OFF) SELECT item_id FROM introw.content_items WHERE created_at < now() ORDER BY created_at DESC LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT item_id FROM introw.content_items WHERE created_at < clock_timestamp() ORDER BY created_at DESC LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT item_id FROM introw.content_items WHERE created_at < date '2026-03-07' ORDER BY created_at DESC LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT item_id FROM introw.content_items WHERE created_at + interval '1 day' < '2026-03-07' ORDER BY created_at DESC LIMIT 5;
 RESET ROLE;
 SET LOCAL introw.item_merge_max_tabs = 10;
 SET LOCAL ROLE regress_introw_plans;
