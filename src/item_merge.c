@@ -132,6 +132,7 @@ typedef struct ItemMergeState
 	Relation	index;			/* the index read: the tabs', or the newest */
 	IndexScanDesc scan;
 	int			nkeys;			/* of each read of the tabs' index */
+	ScanKeyData stop_key;		/* its fourth key, where the bounds stop */
 	List	   *bound_states;	/* the created_at bounds' values */
 	ScanTimeRange range;		/* the values they allow, at the start */
 	IndexFetchTableData *fetch; /* the heap rows of the merged entries */
@@ -465,7 +466,7 @@ ReadBatch(ItemMergeState *state, TabStream *tab)
 	bool		first = tab->count == 0;
 	ItemPointer tid;
 
-	if (tab->count > 0)
+	if (!first)
 	{
 		/*
 		 * Twice as large, up to LAST_BATCH; without limit while the batches
@@ -489,8 +490,8 @@ ReadBatch(ItemMergeState *state, TabStream *tab)
 		ScanComparisonKey(&keys[2], state->index, 2, TIMESTAMPTZOID,
 						  state->info.descending ? BTLessEqualStrategyNumber :
 						  BTGreaterEqualStrategyNumber, TimestampTzGetDatum(from), 0);
-	(void) ScanTimeRangeKey(&keys[3], state->index, 2, &state->range,
-							state->info.descending, false);
+	if (state->nkeys > 3)
+		keys[3] = state->stop_key;
 	tab->count = 0;
 	tab->next = 0;
 	state->batches++;
@@ -546,7 +547,8 @@ StartMerge(ItemMergeState *state, const int64 *ids, int n)
 	MemoryContextSwitchTo(old);
 
 	state->index = index_open(state->info.indexes[IDX_TAB], AccessShareLock);
-	state->nkeys = 3 + (state->info.descending ? state->range.has_lower : state->range.has_upper);
+	state->nkeys = 3 + ScanTimeRangeKey(&state->stop_key, state->index, 2, &state->range,
+										state->info.descending, false);
 	state->scan = index_beginscan(heap, state->index, state->css.ss.ps.state->es_snapshot,
 								  state->nkeys, 0);
 	state->scan->xs_want_itup = true;
@@ -571,15 +573,13 @@ StartWalk(ItemMergeState *state)
 {
 	Relation	heap = state->css.ss.ss_currentRelation;
 	ScanKeyData keys[3];
-	int			nkeys = 1;
+	int			nkeys;
 
 	state->walking = true;
 	state->index = index_open(state->info.indexes[IDX_NEWEST], AccessShareLock);
 	ScanEqualityKey(&keys[0], state->index, 0, INT8OID, Int64GetDatum(state->tenant_id), 0);
-	for (int start = 1; start >= 0; start--)
-		if (ScanTimeRangeKey(&keys[nkeys], state->index, 1, &state->range,
-							 state->info.descending, start))
-			nkeys++;
+	nkeys = 1 + ScanTimeRangeKeys(&keys[1], state->index, 1, &state->range,
+								  state->info.descending);
 	state->scan = index_beginscan(heap, state->index, state->css.ss.ps.state->es_snapshot,
 								  nkeys, 0);
 	index_rescan(state->scan, keys, nkeys, NULL, 0);

@@ -579,16 +579,14 @@ BeginOrderedArm(OrderedScanState *state, int which, Datum *values, int nvalues)
 	Relation	heap = state->css.ss.ss_currentRelation;
 	EState	   *estate = state->css.ss.ps.state;
 	ScanKeyData keys[5];
-	int			nkeys = nvalues;
+	int			nkeys;
 
 	state->ordered = which;
 	state->org_index = index_open(state->info.indexes[which], AccessShareLock);
 	for (int i = 0; i < nvalues; i++)
 		ScanEqualityKey(&keys[i], state->org_index, i, i == nvalues - 1 ? TEXTOID : INT8OID, values[i], 0);
-	for (int start = 1; start >= 0; start--)
-		if (ScanTimeRangeKey(&keys[nkeys], state->org_index, nvalues, &state->range,
-							 state->info.descending, start))
-			nkeys++;
+	nkeys = nvalues + ScanTimeRangeKeys(&keys[nvalues], state->org_index, nvalues, &state->range,
+										state->info.descending);
 	state->org_slot = table_slot_create(heap, NULL);
 	state->org_scan = index_beginscan(heap, state->org_index, estate->es_snapshot, nkeys, 0);
 	index_rescan(state->org_scan, keys, nkeys, NULL, 0);

@@ -566,6 +566,20 @@ ScanTimeRangeKey(ScanKey key, Relation index, int column, const ScanTimeRange *r
 	return true;
 }
 
+/* The range's keys on the index column, start then stop, into keys: how many. */
+int
+ScanTimeRangeKeys(ScanKey keys, Relation index, int column, const ScanTimeRange *range,
+				  bool descending)
+{
+	int			n = 0;
+
+	if (ScanTimeRangeKey(&keys[n], index, column, range, descending, true))
+		n++;
+	if (ScanTimeRangeKey(&keys[n], index, column, range, descending, false))
+		n++;
+	return n;
+}
+
 /* For EXPLAIN: the bounds, as "column OP value AND ...". */
 void
 ScanExplainBounds(CustomScanState *node, List *ancestors, ExplainState *es, const char *column)

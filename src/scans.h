@@ -61,6 +61,8 @@ extern List *ScanInitBounds(CustomScanState *node);
 extern void ScanEvalTimeRange(CustomScanState *node, List *value_states, ScanTimeRange *range);
 extern bool ScanTimeRangeKey(ScanKey key, Relation index, int column, const ScanTimeRange *range,
 							 bool descending, bool start);
+extern int	ScanTimeRangeKeys(ScanKey keys, Relation index, int column,
+							  const ScanTimeRange *range, bool descending);
 extern void ScanExplainBounds(CustomScanState *node, List *ancestors, ExplainState *es,
 							  const char *column);
 extern CustomScanState *ScanNewState(Size size, const CustomExecMethods *methods);
