@@ -274,6 +274,20 @@ SELECT count(*) FILTER (WHERE o.org_id IS NULL) AS submitted, count(*) FILTER (W
 FROM listings l, unnest(string_to_array(l.on_rows, ',')::bigint[]) AS r(id)
 JOIN introw.crm_objects o ON o.object_id = r.id
 WHERE l.contact = 45 AND l.query LIKE '%introw.deals ORDER BY created_at DESC, object_id';
+-- A submitter is made a collaborator (crm_objects_register): the
+-- submissions read among the collaborations are not fetched again.  Only
+-- contact 45's submissions loaded without that trigger and not
+-- collaborated on are (Submissions Fetched); each is held once.
+SELECT count(*) AS submissions_not_collaborated FROM introw.crm_objects o
+WHERE o.submitted_by_contact_id = 45
+  AND NOT EXISTS (SELECT 1 FROM introw.collaborators c WHERE c.object_id = o.object_id AND c.contact_id = 45);
+BEGIN;
+SELECT pg_temp.forced_scans_as(45);
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 5;
+-- the restricted contact 1 collaborates on all it submitted: none fetched
+SELECT introw.set_contact(1, true);
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 5;
+COMMIT;
 
 -- A generic plan made for one contact reads the arms of the contact in
 -- force when it runs: contact 46's plan, run for contact 45, returns 45's

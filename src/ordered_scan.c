@@ -120,6 +120,14 @@ typedef struct HeldRow
 	TimestampTz created;
 } HeldRow;
 
+/* Tids read from an index, in the scan's memory. */
+typedef struct TidList
+{
+	ItemPointerData *tids;
+	int			n;
+	int			allocated;
+} TidList;
+
 typedef struct OrderedScanState
 {
 	CustomScanState css;
@@ -137,6 +145,9 @@ typedef struct OrderedScanState
 	bool		org_pending;	/* org_slot holds the next ordered row */
 	List	   *bound_states;	/* the created_at bounds' values */
 	ScanTimeRange range;		/* the values they allow, at the start */
+	/* for EXPLAIN ANALYZE, over all loops */
+	int64		total_held;		/* rows held */
+	int64		submissions_fetched;	/* submissions not held already */
 } OrderedScanState;
 
 static Plan *PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
@@ -337,19 +348,19 @@ FindIndexes(RelOptInfo *rel, ScanInfo *info, IndexOptInfo **org_index)
  * the first row; each of the organisation's rows then costs an index
  * tuple and a random heap page.  The organisation's rows read are the
  * rows returned over the selectivity of the query's own quals (a
- * selective filter reads more of them).  A LIMIT takes its fraction of
- * the rest.
+ * selective filter reads more of them); a restricted contact's
+ * organisation has none.  A LIMIT takes its fraction of the rest.
  */
 static void
-CostPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *path, int nheld, List *user_quals,
-		 List *bounds)
+CostPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *path, int nheld, bool reads_org,
+		 List *user_quals, List *bounds)
 {
 	double		held = nheld + 10.0;
 	Selectivity filtered = clauselist_selectivity(root,
 												  extract_actual_clauses(list_difference_ptr(user_quals, bounds),
 																		 false),
 												  rel->relid, JOIN_INNER, NULL);
-	double		read = Min(rel->tuples, rel->rows / Max(filtered, 1e-6));
+	double		read = reads_org ? Min(rel->tuples, rel->rows / Max(filtered, 1e-6)) : 0.0;
 	Cost		per_row = cpu_index_tuple_cost + cpu_tuple_cost + random_page_cost +
 		rel->baserestrictcost.per_tuple;
 
@@ -418,6 +429,7 @@ OrderedScanAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 						org_index->opfamily[3], &bounds);
 	CostPath(root, rel, path,
 			 ArrayGetNItems(ARR_NDIM(cache->collab_object_ids), ARR_DIMS(cache->collab_object_ids)),
+			 ArrayGetNItems(ARR_NDIM(cache->object_org_ids), ARR_DIMS(cache->object_org_ids)) > 0,
 			 user_quals, bounds);
 	add_path(rel, &path->path);
 }
@@ -477,24 +489,50 @@ OfType(OrderedScanState *state, TupleTableSlot *slot)
 }
 
 /*
- * Hold every row of the type an index scan with these keys returns.  Rows
- * of other types are left out here only to save memory: the quals decide.
+ * Hold every row of the type an index scan with these keys returns, but
+ * those whose index entry points at a tid in skip (sorted; NULL: none).
+ * With seen, every tid the index returns is added to it.  Every index
+ * entry of a row points at the root of its HOT chain, so one tid in two
+ * indexes is one row.  Rows of other types are left out here only to save
+ * memory: the quals decide.  Returns the number of heap fetches.
  */
-static void
-HoldRows(OrderedScanState *state, Relation index, ScanKey keys, int nkeys, int *allocated)
+static int64
+HoldRows(OrderedScanState *state, Relation index, ScanKey keys, int nkeys, int *allocated,
+		 const TidList *skip, TidList *seen)
 {
+	int64		fetched = 0;
 	Relation	heap = state->css.ss.ss_currentRelation;
 	EState	   *estate = state->css.ss.ps.state;
 	TupleTableSlot *slot = table_slot_create(heap, NULL);
 	IndexScanDesc scan = index_beginscan(heap, index, estate->es_snapshot, nkeys, 0);
 
 	index_rescan(scan, keys, nkeys, NULL, 0);
-	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	for (;;)
 	{
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
-		if (!OfType(state, slot))
+		/* as index_getnext_slot does, with skip and seen */
+		if (!scan->xs_heap_continue)
+		{
+			ItemPointer tid = index_getnext_tid(scan, ForwardScanDirection);
+
+			if (tid == NULL)
+				break;
+			if (skip != NULL && ScanTidIn(skip->tids, skip->n, tid))
+				continue;
+			if (seen != NULL)
+			{
+				if (seen->n == seen->allocated)
+				{
+					seen->allocated *= 2;
+					seen->tids = repalloc_huge(seen->tids, sizeof(ItemPointerData) * seen->allocated);
+				}
+				seen->tids[seen->n++] = *tid;
+			}
+		}
+		fetched++;
+		if (!index_fetch_heap(scan, slot) || !OfType(state, slot))
 			continue;
 		if (state->nheld == *allocated)
 		{
@@ -509,6 +547,7 @@ HoldRows(OrderedScanState *state, Relation index, ScanKey keys, int nkeys, int *
 	}
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
+	return fetched;
 }
 
 static int
@@ -537,25 +576,35 @@ HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64
 	int			allocated = 16;
 	ScanKeyData keys[2];
 	Relation	index;
+	TidList		collaborated;
 
 	state->held = MemoryContextAlloc(state->cxt, sizeof(HeldRow) * allocated);
 	state->nheld = 0;
+	collaborated.n = 0;
+	collaborated.allocated = 16;
+	collaborated.tids = MemoryContextAlloc(state->cxt, sizeof(ItemPointerData) * collaborated.allocated);
 
 	if (ArrayGetNItems(ARR_NDIM(collaborations), ARR_DIMS(collaborations)) > 0)
 	{
 		index = index_open(state->info.indexes[IDX_OBJECT], AccessShareLock);
 		ScanEqualityKey(&keys[0], index, 0, INT8OID, PointerGetDatum(collaborations), SK_SEARCHARRAY);
-		HoldRows(state, index, keys, 1, &allocated);
+		HoldRows(state, index, keys, 1, &allocated, NULL, &collaborated);
 		index_close(index, AccessShareLock);
 	}
 
+	/*
+	 * A submitter is a collaborator too (crm_objects_register), unless that
+	 * row was taken away: fetch only the submissions not read already.
+	 */
+	ScanSortTids(collaborated.tids, collaborated.n);
 	index = index_open(state->info.indexes[IDX_SUBMITTER], AccessShareLock);
 	ScanEqualityKey(&keys[0], index, 0, INT8OID, Int64GetDatum(tenant_id), 0);
 	ScanEqualityKey(&keys[1], index, 1, INT8OID, Int64GetDatum(contact_id), 0);
-	HoldRows(state, index, keys, 2, &allocated);
+	state->submissions_fetched += HoldRows(state, index, keys, 2, &allocated, &collaborated, NULL);
 	index_close(index, AccessShareLock);
+	pfree(collaborated.tids);
 
-	/* a submission the contact also collaborates on: once */
+	/* each row once, whatever the indexes hold */
 	qsort(state->held, state->nheld, sizeof(HeldRow), CompareHeldTids);
 	state->nheld = qunique(state->held, state->nheld, sizeof(HeldRow), CompareHeldTids);
 
@@ -566,6 +615,7 @@ HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64
 	qsort_arg(state->held, state->nheld, sizeof(HeldRow), CompareHeldOrder,
 			  &state->info.descending);
 	state->next_held = 0;
+	state->total_held += state->nheld;
 }
 
 /*
@@ -607,6 +657,7 @@ StartScan(OrderedScanState *state)
 	int			norgs;
 
 	state->started = true;
+	state->ordered = IDX_ORG;
 	state->nheld = 0;
 	state->next_held = 0;
 	state->org_pending = false;
@@ -744,4 +795,15 @@ ExplainOrderedScan(CustomScanState *node, List *ancestors, ExplainState *es)
 								 org ? org : "?", object ? object : "?",
 								 submitter ? submitter : "?"), es);
 	ScanExplainBounds(node, ancestors, es, "created_at");
+	if (!es->analyze || !state->started)
+		return;
+	if (state->ordered == IDX_TENANT)
+	{
+		char	   *tenant = get_rel_name(state->info.indexes[IDX_TENANT]);
+
+		ExplainPropertyText("Read Instead", psprintf("tenant's objects (%s)", tenant ? tenant : "?"), es);
+		return;
+	}
+	ExplainPropertyInteger("Held", NULL, state->total_held, es);
+	ExplainPropertyInteger("Submissions Fetched", NULL, state->submissions_fetched, es);
 }
