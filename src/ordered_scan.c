@@ -60,7 +60,6 @@
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
-#include "lib/qunique.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/cost.h"
@@ -550,28 +549,24 @@ HoldRows(OrderedScanState *state, Relation index, ScanKey keys, int nkeys, int *
 	return fetched;
 }
 
-static int
-CompareHeldTids(const void *a, const void *b)
-{
-	return ItemPointerCompare(&((const HeldRow *) a)->tuple->t_self,
-							  &((const HeldRow *) b)->tuple->t_self);
-}
-
-static int
-CompareHeldOrder(const void *a, const void *b, void *descending)
-{
-	int			c = ScanCompareTimes(((const HeldRow *) a)->created, ((const HeldRow *) b)->created);
-
-	return *(bool *) descending ? -c : c;
-}
+/* sort_held_rows(rows, n, &descending): in the query's order of created_at */
+#define ST_SORT sort_held_rows
+#define ST_ELEMENT_TYPE HeldRow
+#define ST_COMPARE_ARG_TYPE bool
+#define ST_COMPARE(a, b, descending) \
+	((*(descending) ? -1 : 1) * (((a)->created > (b)->created) - ((a)->created < (b)->created)))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /*
  * The collaborations and the submissions, each row once, sorted in the
- * query's order; and their tids, sorted, to skip them in the org index.
+ * query's order; and, with_org, their tids sorted, to skip them in the
+ * organisation's index.
  */
 static void
 HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64 contact_id,
-								 ArrayType *collaborations)
+								 ArrayType *collaborations, bool with_org)
 {
 	int			allocated = 16;
 	ScanKeyData keys[2];
@@ -604,16 +599,20 @@ HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64
 	index_close(index, AccessShareLock);
 	pfree(collaborated.tids);
 
-	/* each row once, whatever the indexes hold */
-	qsort(state->held, state->nheld, sizeof(HeldRow), CompareHeldTids);
-	state->nheld = qunique(state->held, state->nheld, sizeof(HeldRow), CompareHeldTids);
-
-	state->held_tids = MemoryContextAlloc(state->cxt, sizeof(ItemPointerData) * Max(state->nheld, 1));
-	for (int i = 0; i < state->nheld; i++)
-		state->held_tids[i] = state->held[i].tuple->t_self;
-
-	qsort_arg(state->held, state->nheld, sizeof(HeldRow), CompareHeldOrder,
-			  &state->info.descending);
+	/*
+	 * Each row is held once: under the statement's MVCC snapshot an index
+	 * scan returns a row at most once, and the submissions skip what the
+	 * collaborations read.  The held rows' tids, sorted, are skipped in the
+	 * organisation's index.
+	 */
+	if (with_org)
+	{
+		state->held_tids = MemoryContextAlloc(state->cxt, sizeof(ItemPointerData) * Max(state->nheld, 1));
+		for (int i = 0; i < state->nheld; i++)
+			state->held_tids[i] = state->held[i].tuple->t_self;
+		ScanSortTids(state->held_tids, state->nheld);
+	}
+	sort_held_rows(state->held, state->nheld, &state->info.descending);
 	state->next_held = 0;
 	state->total_held += state->nheld;
 }
@@ -681,7 +680,8 @@ StartScan(OrderedScanState *state)
 	/* a copy: the cache may be rebuilt while the scan runs */
 	collaborations = MemoryContextAlloc(state->cxt, VARSIZE(cache->collab_object_ids));
 	memcpy(collaborations, cache->collab_object_ids, VARSIZE(cache->collab_object_ids));
-	HoldCollaborationsAndSubmissions(state, cache->tenant_id, cache->principal_id, collaborations);
+	HoldCollaborationsAndSubmissions(state, cache->tenant_id, cache->principal_id, collaborations,
+									 norgs == 1);
 	if (norgs == 1)
 		BeginOrderedArm(state, IDX_ORG, values, 3);
 }
