@@ -148,6 +148,30 @@ SELECT introw.current_principal_kind();
 UPDATE introw.internal_users SET user_role = 'partner_manager' WHERE user_id = fx('pm2');
 SELECT introw.reset_principal();
 
+-- Setting a principal whose cache entry (built by current_principal_kind
+-- here) still holds needs no lookup: the stamps cover every change of
+-- contacts and users.  A committed change to the principal is honoured by
+-- the next set_contact or set_user.
+SELECT introw.set_user(fx('pm2'));
+SELECT introw.current_principal_kind();
+SELECT introw.set_contact(fx('rep'));
+SELECT introw.current_principal_kind();
+UPDATE introw.internal_users SET active = false WHERE user_id = fx('pm2');
+SELECT introw.set_user(fx('pm2'));
+SELECT introw.current_principal_kind();
+UPDATE introw.internal_users SET active = true WHERE user_id = fx('pm2');
+SELECT introw.set_user(fx('pm2'));
+SELECT introw.current_principal_kind();
+INSERT INTO introw.partner_contacts (tenant_id, org_id, email, full_name)
+VALUES (fx('acme'), fx('alpha'), 'passing@alpha.test', 'Passing Through') RETURNING contact_id AS passing \gset
+SELECT introw.set_contact(:passing);
+SELECT introw.current_principal_kind();
+SELECT introw.set_contact(fx('rep'));
+DELETE FROM introw.partner_contacts WHERE contact_id = :passing;
+SELECT introw.set_contact(:passing);
+SELECT introw.current_principal_kind();
+SELECT introw.reset_principal();
+
 -- the principal cannot be forged with SET or set_config
 SET ROLE regress_introw_app;
 SET introw.contact_id = '1';

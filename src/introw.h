@@ -132,6 +132,7 @@ extern ArrayType *FetchContactTabs(int64 tenant_id, int64 org_id, bool has_role,
 extern bool LookupContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
 						  bool *has_role, int64 *role_id, bool *restricted);
 extern bool LookupUser(int64 user_id, int64 *tenant_id, AccessKind *access, bool *active);
+extern bool CachedPrincipalTenant(PrincipalKind kind, int64 id, int64 *tenant_id);
 
 /* policy_support.c: the read policies' arms */
 typedef enum PolicyTest

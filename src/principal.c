@@ -270,7 +270,8 @@ introw_set_contact(PG_FUNCTION_ARGS)
 
 	CheckArguments(fcinfo, "contact_id");
 	contact_id = PG_GETARG_INT64(0);
-	if (!LookupContact(contact_id, &tenant_id, &org_id, &has_role, &role_id, &restricted))
+	if (!CachedPrincipalTenant(PRINCIPAL_CONTACT, contact_id, &tenant_id) &&
+		!LookupContact(contact_id, &tenant_id, &org_id, &has_role, &role_id, &restricted))
 	{
 		ClearPrincipalCompletely();
 		ereport(ERROR,
@@ -292,7 +293,9 @@ introw_set_user(PG_FUNCTION_ARGS)
 
 	CheckArguments(fcinfo, "user_id");
 	user_id = PG_GETARG_INT64(0);
-	if (!LookupUser(user_id, &tenant_id, &access, &active))
+	if (CachedPrincipalTenant(PRINCIPAL_USER, user_id, &tenant_id))
+		active = true;
+	else if (!LookupUser(user_id, &tenant_id, &access, &active))
 	{
 		ClearPrincipalCompletely();
 		ereport(ERROR,

@@ -250,6 +250,8 @@ Refuse(const char *message)
 static bool
 PrincipalTenant(PrincipalKind kind, int64 id, int64 *tenant_id)
 {
+	if (CachedPrincipalTenant(kind, id, tenant_id))
+		return true;
 	if (kind == PRINCIPAL_CONTACT)
 	{
 		int64		org_id,

@@ -76,8 +76,22 @@ typedef struct CacheEntry
 
 static int	PrincipalCacheSize = 1000;
 
+/* The tenant of each principal with a built entry, to find it by id. */
+typedef struct KnownKey
+{
+	int64		kind;
+	int64		id;
+} KnownKey;
+
+typedef struct KnownPrincipal
+{
+	KnownKey	key;			/* hash key */
+	int64		tenant_id;
+} KnownPrincipal;
+
 static MemoryContext VisibilityContext = NULL;	/* parent of the entries' */
 static HTAB *entries;
+static HTAB *known;
 static dlist_head lru_list = DLIST_STATIC_INIT(lru_list);
 static long n_entries;
 static CacheEntry no_access;	/* no principal, or one not in force */
@@ -413,6 +427,10 @@ EnsureEntries(void)
 	ctl.hcxt = VisibilityContext;
 	entries = hash_create("introw visibility cache", 64, &ctl,
 						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = sizeof(KnownKey);
+	ctl.entrysize = sizeof(KnownPrincipal);
+	known = hash_create("introw known principals", 64, &ctl,
+						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	no_access.context = AllocSetContextCreate(VisibilityContext,
 											  "introw no access",
 											  ALLOCSET_SMALL_SIZES);
@@ -422,9 +440,39 @@ EnsureEntries(void)
 }
 
 static void
+KnownKeyOf(KnownKey *key, int64 kind, int64 id)
+{
+	memset(key, 0, sizeof(*key));
+	key->kind = kind;
+	key->id = id;
+}
+
+/* Record or forget (the entry of) a principal under its tenant. */
+static void
+SetKnown(const CacheEntry *entry, bool record)
+{
+	KnownKey	key;
+	KnownPrincipal *k;
+
+	KnownKeyOf(&key, entry->key.kind, entry->key.id);
+	if (record)
+	{
+		k = hash_search(known, &key, HASH_ENTER, NULL);
+		k->tenant_id = entry->key.tenant_id;
+	}
+	else
+	{
+		k = hash_search(known, &key, HASH_FIND, NULL);
+		if (k != NULL && k->tenant_id == entry->key.tenant_id)
+			hash_search(known, &key, HASH_REMOVE, NULL);
+	}
+}
+
+static void
 EvictEntry(CacheEntry *entry)
 {
 	Assert(entry != current);
+	SetKnown(entry, false);
 	dlist_delete(&entry->lru);
 	if (entry->context != NULL)
 		MemoryContextDelete(entry->context);
@@ -491,6 +539,7 @@ BuildEntry(CacheEntry *entry, const Principal *p, Snapshot snap)
 	LookupEnd();
 	FillEmptyArrays(cache, entry->context);
 	entry->built = true;
+	SetKnown(entry, cache->access != ACCESS_NONE);
 }
 
 /* Do the stamps snap reads still match those the entry was built at? */
@@ -563,6 +612,39 @@ SwitchEntry(Snapshot snap)
 	SnapshotStateOf(snap, &cache_checked);
 	cache_checked_invals = EpochInvalidations();
 	ForgetPlansOfOtherKinds(&entry->cache);
+}
+
+/*
+ * The tenant of principal (kind, id) when its entry was built with access
+ * and still holds for the statement's snapshot: then the principal exists
+ * (and a user is active) as a lookup under that snapshot would say, for
+ * the stamps cover every change of contacts and users.  False: look it
+ * up.  Spares set_contact and set_user their query on a cached switch.
+ */
+bool
+CachedPrincipalTenant(PrincipalKind kind, int64 id, int64 *tenant_id)
+{
+	KnownKey	key;
+	KnownPrincipal *k;
+	PrincipalKey pkey;
+	CacheEntry *entry;
+
+	if (known == NULL)
+		return false;
+	KnownKeyOf(&key, kind, id);
+	k = hash_search(known, &key, HASH_FIND, NULL);
+	if (k == NULL)
+		return false;
+	memset(&pkey, 0, sizeof(pkey));
+	pkey.kind = kind;
+	pkey.tenant_id = k->tenant_id;
+	pkey.id = id;
+	entry = hash_search(entries, &pkey, HASH_FIND, NULL);
+	if (entry == NULL || !entry->built || entry->cache.access == ACCESS_NONE ||
+		!EntryHolds(entry, StatementSnapshot()))
+		return false;
+	*tenant_id = k->tenant_id;
+	return true;
 }
 
 void
