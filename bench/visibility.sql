@@ -58,11 +58,13 @@ SELECT bench.define('switch_hand', $$SELECT array_agg(t.tab_id) INTO visible FRO
     WHERE tenant_id = 1 AND tab_id = ANY (visible)$$);
 
 
--- One benchmark row: alternate rounds of the RLS loop (as bench_app, the
--- principal already set, search_path introw), the plain-SQL policies' loop
--- (as bench_app, search_path plain, after plain_setup) and the hand-written
--- loop (as the superuser); medians in microseconds per query, and whether
--- all return the same rows.  plain_loop NULL: the loop of rls_loop.
+-- One benchmark row: rounds of the RLS loop (as bench_app, the principal
+-- already set, search_path introw) and the hand-written loop (as the
+-- superuser) back to back, each first in every other round, after one
+-- untimed run of each; then the plain-SQL policies' loop (as bench_app,
+-- search_path plain, after plain_setup).  Medians in microseconds per
+-- query, and whether all return the same rows.  plain_loop NULL: the loop
+-- of rls_loop.
 CREATE TABLE bench.results (case_name text, rls_us float8, hand_us float8, plain_us float8,
                             ratio float8, same_rows boolean);
 CREATE FUNCTION bench.measure(case_name text, rls_loop text, hand_loop text,
@@ -78,19 +80,31 @@ DECLARE
     y text;
     z text;
 BEGIN
-    FOR r IN 1..rounds LOOP
-        EXECUTE 'SET ROLE bench_app';
-        PERFORM set_config('search_path', 'introw', false);
-        EXECUTE 'SELECT ' || rls_loop INTO t;
-        a := a || t;
-        PERFORM set_config('search_path', 'plain', false);
-        EXECUTE plain_setup;
-        EXECUTE 'SELECT ' || coalesce(plain_loop, rls_loop) INTO t;
-        c := c || t;
-        EXECUTE 'RESET ROLE';
-        PERFORM set_config('search_path', 'public', false);
-        EXECUTE 'SELECT ' || hand_loop INTO t;
-        b := b || t;
+    FOR r IN 0..rounds LOOP
+        FOR side IN 0..1 LOOP
+            IF (side + r) % 2 = 0 THEN
+                EXECUTE 'SET ROLE bench_app';
+                PERFORM set_config('search_path', 'introw', false);
+                EXECUTE 'SELECT ' || rls_loop INTO t;
+                EXECUTE 'RESET ROLE';
+                a := a || t;
+            ELSE
+                PERFORM set_config('search_path', 'public', false);
+                EXECUTE 'SELECT ' || hand_loop INTO t;
+                b := b || t;
+            END IF;
+        END LOOP;
+        IF r = 0 THEN       -- the untimed run
+            a := '{}';
+            b := '{}';
+        ELSE
+            EXECUTE 'SET ROLE bench_app';
+            PERFORM set_config('search_path', 'plain', false);
+            EXECUTE plain_setup;
+            EXECUTE 'SELECT ' || coalesce(plain_loop, rls_loop) INTO t;
+            c := c || t;
+            EXECUTE 'RESET ROLE';
+        END IF;
     END LOOP;
     EXECUTE 'SET ROLE bench_app';
     PERFORM set_config('search_path', 'introw', false);
