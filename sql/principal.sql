@@ -149,8 +149,8 @@ UPDATE introw.internal_users SET user_role = 'partner_manager' WHERE user_id = f
 SELECT introw.reset_principal();
 
 -- Setting a principal whose cache entry (built by current_principal_kind
--- here) still holds needs no lookup: the stamps cover every change of
--- contacts and users.  A committed change to the principal is honoured by
+-- here) still holds needs no lookup: a committed delete or deactivation
+-- stamps the tenant.  A committed change to the principal is honoured by
 -- the next set_contact or set_user.
 SELECT introw.set_user(fx('pm2'));
 SELECT introw.current_principal_kind();
@@ -171,6 +171,33 @@ DELETE FROM introw.partner_contacts WHERE contact_id = :passing;
 SELECT introw.set_contact(:passing);
 SELECT introw.current_principal_kind();
 SELECT introw.reset_principal();
+-- A contact whose insert is rolled back was never there, though a new
+-- contact stamps nothing: what a transaction that has written builds holds
+-- only in that transaction, and not past a savepoint rolled back.
+BEGIN;
+INSERT INTO introw.partner_contacts (tenant_id, org_id, email, full_name)
+VALUES (fx('acme'), fx('alpha'), 'phantom@alpha.test', 'Phantom') RETURNING contact_id AS phantom \gset
+SELECT introw.set_contact(:phantom);
+SELECT introw.current_principal_kind();
+ROLLBACK;
+SELECT introw.set_contact(:phantom);
+SELECT introw.current_principal_kind();
+BEGIN;
+SAVEPOINT before_insert;
+INSERT INTO introw.partner_contacts (tenant_id, org_id, email, full_name)
+VALUES (fx('acme'), fx('alpha'), 'phantom2@alpha.test', 'Phantom') RETURNING contact_id AS phantom2 \gset
+SELECT introw.set_contact(:phantom2);
+SELECT introw.current_principal_kind();
+ROLLBACK TO SAVEPOINT before_insert;
+SELECT introw.set_contact(:phantom2);
+ROLLBACK;
+-- nor through trusted claims, which name the contact without a lookup
+SET introw.trust_jwt_claims = on;
+SELECT set_config('request.jwt.claims',
+                  format('{"introw_tenant_id": %s, "introw_contact_id": %s}', fx('acme'), :phantom), false) IS NOT NULL AS claims_set;
+SELECT introw.current_principal_kind();
+RESET request.jwt.claims;
+RESET introw.trust_jwt_claims;
 
 -- the principal cannot be forged with SET or set_config
 SET ROLE regress_introw_app;

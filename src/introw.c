@@ -39,6 +39,7 @@ _PG_init(void)
 	PrincipalInstallHooks();
 	ParallelInstallHooks();
 	EpochRegisterCallbacks();
+	VisibilityCacheRegisterCallbacks();
 	CrmRegisterCallbacks();
 	if (process_shared_preload_libraries_in_progress)
 		CrmRegisterWorker();

@@ -117,6 +117,7 @@ typedef struct VisibilityCache
 } VisibilityCache;
 
 extern void VisibilityCacheDefineSetting(void);
+extern void VisibilityCacheRegisterCallbacks(void);
 extern const VisibilityCache *GetVisibilityCache(void);
 extern bool CacheReadsWholeTenant(const VisibilityCache *cache);
 extern bool TenantDefaultRole(int64 tenant_id, int64 *role_id);

@@ -72,6 +72,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #define SCAN_NAME "introw_ordered"
 
@@ -148,7 +149,8 @@ typedef struct OrderedScanState
 	ScanTimeRange range;		/* the values they allow, at the start */
 	/* for EXPLAIN ANALYZE, over all loops */
 	int64		total_held;		/* rows held */
-	int64		submissions_fetched;	/* submissions not held already */
+	int64		submissions_fetched;	/* submissions fetched (not held
+										 * already as collaborations) */
 } OrderedScanState;
 
 static Plan *PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
@@ -495,7 +497,7 @@ OfType(OrderedScanState *state, TupleTableSlot *slot)
  * With seen, every tid the index returns is added to it.  Every index
  * entry of a row points at the root of its HOT chain, so one tid in two
  * indexes is one row.  Rows of other types are left out here only to save
- * memory: the quals decide.  Returns the number of heap fetches.
+ * memory: the quals decide.  Returns the number of rows fetched.
  */
 static int64
 HoldRows(OrderedScanState *state, Relation index, ScanKey keys, int nkeys, int *allocated,
@@ -532,8 +534,10 @@ HoldRows(OrderedScanState *state, Relation index, ScanKey keys, int nkeys, int *
 				seen->tids[seen->n++] = *tid;
 			}
 		}
+		if (!index_fetch_heap(scan, slot))
+			continue;
 		fetched++;
-		if (!index_fetch_heap(scan, slot) || !OfType(state, slot))
+		if (!OfType(state, slot))
 			continue;
 		if (state->nheld == *allocated)
 		{
@@ -657,6 +661,9 @@ StartScan(OrderedScanState *state)
 	ArrayType  *collaborations;
 	int			norgs;
 
+	/* one tid, one row: true of MVCC snapshots only (HoldRows) */
+	if (!IsMVCCSnapshot(state->css.ss.ps.state->es_snapshot))
+		elog(ERROR, "introw_ordered scan needs an MVCC snapshot");
 	state->started = true;
 	state->ordered = IDX_ORG;
 	state->nheld = 0;

@@ -29,6 +29,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "lib/ilist.h"
@@ -71,6 +72,10 @@ typedef struct CacheEntry
 	int64		epoch;			/* the tenant's stamp */
 	int64		contact_epoch;	/* the contact's own stamp (collaborations) */
 	Oid			epochs_relid;	/* the stamps it was built against */
+	/* built by a transaction that had written: it holds only in there */
+	bool		provisional;
+	LocalTransactionId lxid;	/* that transaction */
+	uint64		subxact_aborts; /* subtransactions rolled back before */
 	dlist_node	lru;
 } CacheEntry;
 
@@ -88,6 +93,8 @@ typedef struct KnownPrincipal
 	KnownKey	key;			/* hash key */
 	int64		tenant_id;
 } KnownPrincipal;
+
+static uint64 subxact_aborts = 0;	/* in this backend, ever */
 
 static MemoryContext VisibilityContext = NULL;	/* parent of the entries' */
 static HTAB *entries;
@@ -530,6 +537,15 @@ BuildEntry(CacheEntry *entry, const Principal *p, Snapshot snap)
 	entry->contact_epoch = p->kind == PRINCIPAL_CONTACT ?
 		ReadEpoch(p->tenant_id, p->id, snap) : 0;
 	entry->epochs_relid = EpochRelation();
+
+	/*
+	 * A transaction that has written may see rows of its own that are not
+	 * stamped (a new contact is not) and may yet be rolled back: what it
+	 * builds holds only in it, and not past a rolled-back savepoint.
+	 */
+	entry->provisional = TransactionIdIsValid(GetTopTransactionIdIfAny());
+	entry->lxid = MyProc->lxid;
+	entry->subxact_aborts = subxact_aborts;
 	/* SPI calls switch memory contexts: every copy names its target */
 	LookupBegin(snap);
 	if (p->kind == PRINCIPAL_CONTACT)
@@ -552,6 +568,9 @@ EntryHolds(const CacheEntry *entry, Snapshot snap)
 		return true;
 	/* this transaction may have written what the entry holds */
 	if (!entry->built || EpochWrittenThisTransaction())
+		return false;
+	if (entry->provisional &&
+		(entry->lxid != MyProc->lxid || entry->subxact_aborts != subxact_aborts))
 		return false;
 	/* stamps of a reinstalled extension start again: never compare across */
 	if (entry->epochs_relid != EpochRelation())
@@ -617,9 +636,11 @@ SwitchEntry(Snapshot snap)
 /*
  * The tenant of principal (kind, id) when its entry was built with access
  * and still holds for the statement's snapshot: then the principal exists
- * (and a user is active) as a lookup under that snapshot would say, for
- * the stamps cover every change of contacts and users.  False: look it
- * up.  Spares set_contact and set_user their query on a cached switch.
+ * (and a user is active) as a lookup under that snapshot would say, for a
+ * committed delete, move or deactivation stamps the tenant, and an entry
+ * built after its transaction wrote (a new contact, unstamped, may yet be
+ * rolled back) holds only in that transaction.  False: look it up.
+ * Spares set_contact and set_user their query on a cached switch.
  */
 bool
 CachedPrincipalTenant(PrincipalKind kind, int64 id, int64 *tenant_id)
@@ -645,6 +666,20 @@ CachedPrincipalTenant(PrincipalKind kind, int64 id, int64 *tenant_id)
 		return false;
 	*tenant_id = k->tenant_id;
 	return true;
+}
+
+static void
+CacheSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		subxact_aborts++;
+}
+
+void
+VisibilityCacheRegisterCallbacks(void)
+{
+	RegisterSubXactCallback(CacheSubXactCallback, NULL);
 }
 
 void
