@@ -17,8 +17,9 @@
  * submission whose index entry points where a collaboration's did is not
  * fetched again), sorts them in memory, walks the organisation's index in
  * order and merges the two, each row once.  A restricted contact has no
- * organisation to walk: its listing costs its collaborations.  The query's own bounds on created_at (a page:
- * created_at < $1) are where the walk starts and stops (scan_support.c).
+ * organisation to walk: its listing costs its collaborations.  The
+ * query's own bounds on created_at (a page: created_at < $1) are where the
+ * walk starts and stops (scan_support.c).
  * It is offered beside the planner's own paths, and chosen on cost, only
  * when all of these hold:
  *
