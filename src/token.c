@@ -484,11 +484,15 @@ ParseClaims(const char *text, Principal *p)
  * A policy asks for every row it tests, and on PostgreSQL 15 that function
  * binary-searches the table of settings comparing names without regard to
  * case, which cost a quarter of a listing's time.  So the setting's entry
- * is found once and read directly for as long as the table's slot still
- * holds it under that name: a new setting re-sorts the table, a prefix a
- * module reserves removes its placeholders, and a module that defines the
- * setting replaces its entry (and frees the old one).  While the setting
- * does not exist, GetConfigOption() answers.  (PostgreSQL 16 keeps the
+ * is found once, by name, and read directly for as long as the table's
+ * slot still holds that entry: a new setting re-sorts the table, a prefix
+ * a module reserves removes its placeholders, and a module that defines
+ * the setting replaces its entry (allocating the new one before freeing
+ * the old).  The name is not compared again on each call: only an entry
+ * freed and another allocated at the same address in the same slot could
+ * deceive the check, and what it would read is a setting the session can
+ * set, as it can set request.jwt.claims itself.  While the setting does
+ * not exist, GetConfigOption() answers.  (PostgreSQL 16 keeps the
  * settings in a hash table, and this is GetConfigOption() alone there.)
  */
 static const char *
@@ -500,8 +504,7 @@ ClaimsText(void)
 	struct config_generic **vars = get_guc_variables();
 	int			n = GetNumConfigOptions();
 
-	if (entry == NULL || slot >= n || vars[slot] != entry ||
-		pg_strcasecmp(entry->name, CLAIMS_SETTING) != 0)
+	if (entry == NULL || slot >= n || vars[slot] != entry)
 	{
 		const char *value = GetConfigOption(CLAIMS_SETTING, true, false);
 
