@@ -447,6 +447,15 @@ EnsureEntries(void)
 }
 
 static void
+PrincipalKeyOf(PrincipalKey *key, int64 kind, int64 tenant_id, int64 id)
+{
+	memset(key, 0, sizeof(*key));
+	key->kind = kind;
+	key->tenant_id = tenant_id;
+	key->id = id;
+}
+
+static void
 KnownKeyOf(KnownKey *key, int64 kind, int64 id)
 {
 	memset(key, 0, sizeof(*key));
@@ -495,10 +504,7 @@ EntryFor(const Principal *p)
 	CacheEntry *entry;
 	bool		found;
 
-	memset(&key, 0, sizeof(key));
-	key.kind = p->kind;
-	key.tenant_id = p->tenant_id;
-	key.id = p->id;
+	PrincipalKeyOf(&key, p->kind, p->tenant_id, p->id);
 	entry = hash_search(entries, &key, HASH_FIND, NULL);
 	if (entry != NULL)
 	{
@@ -656,10 +662,7 @@ CachedPrincipalTenant(PrincipalKind kind, int64 id, int64 *tenant_id)
 	k = hash_search(known, &key, HASH_FIND, NULL);
 	if (k == NULL)
 		return false;
-	memset(&pkey, 0, sizeof(pkey));
-	pkey.kind = kind;
-	pkey.tenant_id = k->tenant_id;
-	pkey.id = id;
+	PrincipalKeyOf(&pkey, kind, k->tenant_id, id);
 	entry = hash_search(entries, &pkey, HASH_FIND, NULL);
 	if (entry == NULL || !entry->built || entry->cache.access == ACCESS_NONE ||
 		!EntryHolds(entry, StatementSnapshot()))
