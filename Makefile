@@ -6,7 +6,7 @@ OBJS       = src/introw.o src/principal.o src/token.o src/parallel.o src/privile
              src/scan_support.o src/ordered_scan.o src/item_merge.o src/default_role.o \
              src/http_client.o src/crm_worker.o src/crm_sync.o
 DATA       = sql/introw_roles--1.0.sql sql/introw_roles--1.0--1.1.sql sql/introw_roles--1.1--1.2.sql \
-             sql/introw_roles--1.2--1.3.sql
+             sql/introw_roles--1.2--1.3.sql sql/introw_roles--1.3--1.4.sql
 SHLIB_LINK = -lcurl
 PG_CFLAGS  = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
 

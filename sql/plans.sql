@@ -359,7 +359,7 @@ WHERE object_type = 'deal' ORDER BY created_at DESC LIMIT 5;
 RESET ROLE;
 SELECT introw.set_contact(46);
 EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals
-WHERE tenant_id = 1 AND (introw.reads_whole_tenant(object_id) OR introw.reads_org_objects(org_id)
+WHERE tenant_id = 1 AND (introw.reads_whole_tenant(object_id, false) OR introw.reads_org_objects(org_id)
                          OR introw.collaborates_on(object_id) OR submitted_by_contact_id = 999)
 ORDER BY created_at DESC LIMIT 5;
 SELECT introw.reset_principal();

@@ -1,4 +1,4 @@
--- ALTER EXTENSION introw_roles UPDATE from 1.0 to the default version (sql/introw_roles--1.0--1.1.sql, sql/introw_roles--1.1--1.2.sql, sql/introw_roles--1.2--1.3.sql):
+-- ALTER EXTENSION introw_roles UPDATE from 1.0 to the default version (sql/introw_roles--1.0--1.1.sql, sql/introw_roles--1.1--1.2.sql, sql/introw_roles--1.2--1.3.sql, sql/introw_roles--1.3--1.4.sql):
 -- every row is kept, and every principal sees exactly what it saw before.
 CREATE DATABASE introw_upgrade;
 \c introw_upgrade
@@ -59,6 +59,12 @@ SELECT extversion FROM pg_extension WHERE extname = 'introw_roles';
 SELECT tablename, qual LIKE '%can_see_tab(tab_id)%' OR qual LIKE '%reads_org_objects(org_id)%' AS membership_calls
 FROM pg_policies WHERE schemaname = 'introw' AND policyname = 'read'
   AND tablename IN ('tabs', 'content_items', 'crm_objects') ORDER BY tablename;
+-- 1.4: the whole-tenant arm takes its answer from an initplan; the
+-- one-argument arm is gone
+SELECT qual LIKE '%reads_whole_tenant(object_id, ( SELECT introw.current_reads_whole_tenant()%' AS whole_tenant_initplan
+FROM pg_policies WHERE schemaname = 'introw' AND policyname = 'read' AND tablename = 'crm_objects';
+SELECT oid::regprocedure AS reads_whole_tenant FROM pg_proc
+WHERE pronamespace = 'introw'::regnamespace AND proname = 'reads_whole_tenant';
 -- every row kept
 SELECT relname, b.n AS before,
        (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM introw.%I', relname), false, true, '')))[1]::text::bigint AS after

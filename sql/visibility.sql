@@ -76,6 +76,38 @@ SELECT introw.can_see_tab(fx('techdocs')) AS techdocs, introw.can_see_tab(fx('le
 SELECT introw.reset_principal();
 SELECT introw.visible_tab_ids(), introw.can_see_tab(fx('welcome'));
 
+-- A call site looks ids up in a bitmap over their range when they are
+-- dense, else by binary search (src/policy_support.c): both answer as
+-- = ANY (visible_tab_ids()) does, below, inside and past the range, and
+-- for the extreme ids.  The admin with 60 more tabs of which every third
+-- is gone again (dense), then with 2,000 more of which every 300th is kept
+-- (sparse).
+RESET ROLE;
+CREATE FUNCTION pg_temp.tab_lookups(OUT n_tabs int, OUT seen bigint, OUT differ bigint)
+LANGUAGE sql AS $$
+    SELECT cardinality(introw.visible_tab_ids()),
+           count(*) FILTER (WHERE introw.can_see_tab(t)),
+           count(*) FILTER (WHERE introw.can_see_tab(t) IS DISTINCT FROM (t = ANY (introw.visible_tab_ids())))
+    FROM (SELECT generate_series(min(x) - 70, max(x) + 70) FROM unnest(introw.visible_tab_ids()) x
+          UNION ALL VALUES (-9223372036854775808), (9223372036854775807)) s(t)
+$$;
+BEGIN;
+INSERT INTO introw.tabs (tenant_id, room_id, name, position)
+SELECT fx('acme'), fx('portal'), 'Bulk ' || i, 100 + i FROM generate_series(1, 60) i;
+DELETE FROM introw.tabs WHERE name LIKE 'Bulk %' AND tab_id % 3 = 0;
+SELECT introw.set_user(fx('admin'));
+SELECT * FROM pg_temp.tab_lookups();
+ROLLBACK;
+BEGIN;
+INSERT INTO introw.tabs (tenant_id, room_id, name, position)
+SELECT fx('acme'), fx('portal'), 'Bulk ' || i, 100 + i FROM generate_series(1, 2000) i;
+DELETE FROM introw.tabs WHERE name LIKE 'Bulk %' AND tab_id % 300 <> 0;
+SELECT introw.set_user(fx('admin'));
+SELECT * FROM pg_temp.tab_lookups();
+ROLLBACK;
+SELECT introw.reset_principal();
+SET ROLE regress_introw_app;
+
 -- contact_visible_tab_ids: admin of the contact's tenant, superuser, BYPASSRLS
 SELECT introw.set_user(fx('admin'));
 SELECT array(SELECT name FROM introw.tabs WHERE tab_id = ANY (introw.contact_visible_tab_ids(fx('mgr')))

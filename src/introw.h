@@ -146,7 +146,7 @@ typedef enum PolicyTest
 	TEST_SUBMITTER				/* submitted_by_contact_id = the contact */
 } PolicyTest;
 
-extern PolicyTest PolicyTestOf(Oid funcid);
+extern PolicyTest PolicyArmOf(Node *node, Node **key);
 
 /* scan_support.c: the ordered scans (scans.h) */
 extern void OrderedScansInit(void);
@@ -171,7 +171,8 @@ extern Oid	EpochRelation(void);
 extern Oid	IntrowNamespace(void);
 extern Snapshot StatementSnapshot(void);
 extern void SnapshotStateOf(Snapshot snap, SnapshotState *state);
-extern bool SnapshotStateEqual(const SnapshotState *a, const SnapshotState *b);
+extern bool SnapshotStateHolds(Snapshot snap, const SnapshotState *state);
+extern bool StatementStateHolds(const SnapshotState *state);
 extern int64 ReadEpoch(int64 tenant_id, int64 scope, Snapshot snap);
 
 /* object lookups for point checks (visibility_epoch.c) */

@@ -225,11 +225,10 @@ FindIndexes(RelOptInfo *rel, MergeInfo *info, IndexOptInfo **tab_index)
 static bool
 IsTabTest(Node *clause, const MergeInfo *info, Index relid)
 {
-	FuncExpr   *call = (FuncExpr *) clause;
+	Node	   *key = NULL;
 
-	return IsA(clause, FuncExpr) && PolicyTestOf(call->funcid) == TEST_TAB &&
-		list_length(call->args) == 1 &&
-		ScanColumnIs(linitial(call->args), relid, info->attnums[COL_TAB]);
+	return PolicyArmOf(clause, &key) == TEST_TAB &&
+		ScanColumnIs(key, relid, info->attnums[COL_TAB]);
 }
 
 /*

@@ -197,15 +197,13 @@ OrderedScanInit(void)
 static PolicyTest
 ArmOf(PlannerInfo *root, Node *arm, const ScanInfo *info, Index relid)
 {
-	FuncExpr   *call = (FuncExpr *) arm;
+	Node	   *key = NULL;
 	PolicyTest	test;
 	AttrNumber	expected;
 
 	if (ScanEqualityValue(root, arm, relid, info->attnums[COL_SUBMITTER], F_INT8EQ) != NULL)
 		return TEST_SUBMITTER;
-	if (!IsA(arm, FuncExpr) || list_length(call->args) != 1)
-		return TEST_UNKNOWN;
-	test = PolicyTestOf(call->funcid);
+	test = PolicyArmOf(arm, &key);
 	switch (test)
 	{
 		case TEST_WHOLE_TENANT:
@@ -218,7 +216,7 @@ ArmOf(PlannerInfo *root, Node *arm, const ScanInfo *info, Index relid)
 		default:
 			return TEST_UNKNOWN;
 	}
-	return ScanColumnIs(linitial(call->args), relid, expected) ? test : TEST_UNKNOWN;
+	return ScanColumnIs(key, relid, expected) ? test : TEST_UNKNOWN;
 }
 
 /* Is clause the read policy's OR, with each of its four arms once? */

@@ -42,10 +42,18 @@
 PG_FUNCTION_INFO_V1(introw_policy_support);
 PG_FUNCTION_INFO_V1(introw_can_see_tab);
 PG_FUNCTION_INFO_V1(introw_reads_whole_tenant);
+PG_FUNCTION_INFO_V1(introw_whole_tenant_arm);
+
+static PolicyTest PolicyTestOf(Oid funcid);
 PG_FUNCTION_INFO_V1(introw_reads_org_objects);
 PG_FUNCTION_INFO_V1(introw_collaborates_on);
 
-/* What one call site remembers between rows (fn_extra). */
+/*
+ * What one call site remembers between rows (fn_extra).  The principal's
+ * ids are searched as a bitmap over their range when they are dense (one
+ * bit per id of the range, at most DENSE_BITS_PER_ID bits per id held: an
+ * internal user's tabs or organisations), else as a sorted array.
+ */
 typedef struct MembershipMemo
 {
 	SnapshotState state;		/* the statement it was taken for */
@@ -53,7 +61,13 @@ typedef struct MembershipMemo
 	Oid			outer_user;
 	bool		whole_tenant;
 	ArrayType  *ids;			/* sorted copy in fn_mcxt, or NULL */
+	uint64	   *bits;			/* or this bitmap in fn_mcxt ... */
+	int64		low;			/* ... of the ids low .. low + span - 1 */
+	uint64		span;
 } MembershipMemo;
+
+#define DENSE_BITS_PER_ID 64
+#define DENSE_MIN_IDS 8
 
 static ArrayType *
 TestIds(const VisibilityCache *cache, PolicyTest test)
@@ -71,6 +85,48 @@ TestIds(const VisibilityCache *cache, PolicyTest test)
 	}
 }
 
+/* Keep the ids (sorted, no NULLs) in the memo, as a bitmap if dense. */
+static void
+MemoIds(MembershipMemo *memo, ArrayType *ids, MemoryContext cxt)
+{
+	int			n = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids));
+	int64	   *data = (int64 *) ARR_DATA_PTR(ids);
+	uint64		range;
+
+	if (n >= DENSE_MIN_IDS)
+	{
+		range = (uint64) data[n - 1] - (uint64) data[0];
+		if (range < (uint64) n * DENSE_BITS_PER_ID)
+		{
+			memo->low = data[0];
+			memo->span = range + 1;
+			memo->bits = MemoryContextAllocZero(cxt, (memo->span + 63) / 64 * sizeof(uint64));
+			for (int i = 0; i < n; i++)
+			{
+				uint64		offset = (uint64) data[i] - (uint64) memo->low;
+
+				memo->bits[offset / 64] |= UINT64CONST(1) << (offset % 64);
+			}
+			return;
+		}
+	}
+	memo->ids = MemoryContextAlloc(cxt, VARSIZE(ids));
+	memcpy(memo->ids, ids, VARSIZE(ids));
+}
+
+static bool
+MemoContains(const MembershipMemo *memo, int64 id)
+{
+	if (memo->bits != NULL)
+	{
+		/* below low wraps around to a large offset */
+		uint64		offset = (uint64) id - (uint64) memo->low;
+
+		return offset < memo->span && (memo->bits[offset / 64] >> (offset % 64)) & 1;
+	}
+	return memo->ids != NULL && SortedInt64ArrayContains(memo->ids, id);
+}
+
 /*
  * The call site's memo, valid for the statement being run: the first row
  * of a scan reads the cache (and validates it), the others reuse the copy
@@ -82,31 +138,29 @@ static MembershipMemo *
 Memo(FunctionCallInfo fcinfo, PolicyTest test)
 {
 	MembershipMemo *memo = (MembershipMemo *) fcinfo->flinfo->fn_extra;
-	SnapshotState now;
 	const VisibilityCache *cache;
 
-	SnapshotStateOf(StatementSnapshot(), &now);
-	if (memo != NULL && SnapshotStateEqual(&now, &memo->state) &&
-		memo->generation == PrincipalGeneration() &&
-		memo->outer_user == GetOuterUserId())
+	if (memo != NULL && memo->generation == PrincipalGeneration() &&
+		memo->outer_user == GetOuterUserId() && StatementStateHolds(&memo->state))
 		return memo;
 
 	if (memo == NULL)
 		memo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MembershipMemo));
-	else if (memo->ids != NULL)
-		pfree(memo->ids);
+	else
+	{
+		if (memo->ids != NULL)
+			pfree(memo->ids);
+		if (memo->bits != NULL)
+			pfree(memo->bits);
+	}
 	memo->ids = NULL;
+	memo->bits = NULL;
 	fcinfo->flinfo->fn_extra = memo;
 
 	cache = GetVisibilityCache();
 	memo->whole_tenant = CacheReadsWholeTenant(cache);
 	if (TestIds(cache, test) != NULL)
-	{
-		ArrayType  *ids = TestIds(cache, test);
-
-		memo->ids = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(ids));
-		memcpy(memo->ids, ids, VARSIZE(ids));
-	}
+		MemoIds(memo, TestIds(cache, test), fcinfo->flinfo->fn_mcxt);
 	/* after the cache call: building it may have taken a new snapshot */
 	SnapshotStateOf(StatementSnapshot(), &memo->state);
 	memo->generation = PrincipalGeneration();
@@ -119,7 +173,7 @@ MembershipTest(FunctionCallInfo fcinfo, PolicyTest test)
 {
 	MembershipMemo *memo = Memo(fcinfo, test);
 
-	PG_RETURN_BOOL(SortedInt64ArrayContains(memo->ids, PG_GETARG_INT64(0)));
+	PG_RETURN_BOOL(MemoContains(memo, PG_GETARG_INT64(0)));
 }
 
 /* May the principal see this tab?  (introw.can_see_tab) */
@@ -154,13 +208,46 @@ introw_reads_whole_tenant(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(Memo(fcinfo, TEST_WHOLE_TENANT)->whole_tenant);
 }
 
+/*
+ * The same arm from version 1.4 on, reads_whole_tenant(id, reads): the
+ * policy passes (SELECT introw.current_reads_whole_tenant()) as reads,
+ * evaluated once per statement, and the answer is that argument, so a row
+ * costs one call and no memo check.  The id only serves the planner, as
+ * above.
+ */
+Datum
+introw_whole_tenant_arm(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(PG_GETARG_BOOL(1));
+}
+
 /* ------------------------------------------------------------------------
  * Planner support
  * ------------------------------------------------------------------------
  */
 
-/* Which membership test is this function?  (also ordered_scan.c) */
+/*
+ * Is node a call of one of the arms, with its arguments (one, the key; the
+ * whole-tenant arm also two: the key and the answer)?  Which, and the key.
+ */
 PolicyTest
+PolicyArmOf(Node *node, Node **key)
+{
+	FuncExpr   *call = (FuncExpr *) node;
+	PolicyTest	test;
+
+	if (!IsA(node, FuncExpr) || call->args == NIL)
+		return TEST_UNKNOWN;
+	test = PolicyTestOf(call->funcid);
+	if (list_length(call->args) != 1 &&
+		!(test == TEST_WHOLE_TENANT && list_length(call->args) == 2))
+		return TEST_UNKNOWN;
+	*key = linitial(call->args);
+	return test;
+}
+
+/* Which membership test is this function? */
+static PolicyTest
 PolicyTestOf(Oid funcid)
 {
 	char	   *name;
@@ -234,15 +321,11 @@ AnyOf(Oid opfamily, Node *key, Expr *array)
 static List *
 IndexCondition(SupportRequestIndexCondition *req, PolicyTest test)
 {
-	FuncExpr   *call = (FuncExpr *) req->node;
 	Node	   *key;
 	Expr	   *any;
 
-	if (!IsA(call, FuncExpr) || list_length(call->args) != 1 || req->indexarg != 0 ||
-		req->index->relam != BTREE_AM_OID)
-		return NIL;
-	key = linitial(call->args);
-	if (exprType(key) != INT8OID)
+	if (PolicyArmOf(req->node, &key) != test || req->indexarg != 0 ||
+		req->index->relam != BTREE_AM_OID || exprType(key) != INT8OID)
 		return NIL;
 
 	if (test == TEST_WHOLE_TENANT)

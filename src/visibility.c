@@ -30,6 +30,7 @@ PG_FUNCTION_INFO_V1(introw_current_org_id);
 PG_FUNCTION_INFO_V1(introw_bypasses_row_security);
 PG_FUNCTION_INFO_V1(introw_whole_tenant_from);
 PG_FUNCTION_INFO_V1(introw_whole_tenant_to);
+PG_FUNCTION_INFO_V1(introw_current_reads_whole_tenant);
 
 /* A copy in the caller's memory: the cache may be rebuilt at any time. */
 static Datum
@@ -89,6 +90,17 @@ Datum
 introw_whole_tenant_to(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(CacheReadsWholeTenant(GetVisibilityCache()) ? PG_INT64_MAX : 0);
+}
+
+/*
+ * Does the principal read every row of its tenant (admin, member)?  The
+ * read policies take it once per statement, as an initplan, and hand it to
+ * the arm reads_whole_tenant(id, reads) (policy_support.c).
+ */
+Datum
+introw_current_reads_whole_tenant(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(CacheReadsWholeTenant(GetVisibilityCache()));
 }
 
 Datum

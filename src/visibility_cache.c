@@ -593,8 +593,6 @@ EntryHolds(const CacheEntry *entry, Snapshot snap)
 static bool
 CurrentHolds(Snapshot snap)
 {
-	SnapshotState now;
-
 	if (current == NULL || cache_generation != PrincipalGeneration() ||
 		cache_outer_user != GetOuterUserId())
 		return false;
@@ -602,13 +600,12 @@ CurrentHolds(Snapshot snap)
 		return true;
 	if (EpochWrittenThisTransaction())
 		return false;
-	SnapshotStateOf(snap, &now);
-	if (SnapshotStateEqual(&now, &cache_checked) &&
+	if (SnapshotStateHolds(snap, &cache_checked) &&
 		cache_checked_invals == EpochInvalidations())
 		return true;
 	if (!EntryHolds(current, snap))
 		return false;
-	cache_checked = now;
+	SnapshotStateOf(snap, &cache_checked);
 	cache_checked_invals = EpochInvalidations();
 	return true;
 }
@@ -716,7 +713,6 @@ bool
 TenantDefaultRole(int64 tenant_id, int64 *role_id)
 {
 	Snapshot	snap;
-	SnapshotState now;
 	DefaultRoleEntry *entry;
 	int64		epoch;
 
@@ -743,12 +739,11 @@ TenantDefaultRole(int64 tenant_id, int64 *role_id)
 		verify_round++;
 	}
 	snap = StatementSnapshot();
-	SnapshotStateOf(snap, &now);
-	if (!SnapshotStateEqual(&now, &defaults_checked) ||
+	if (!SnapshotStateHolds(snap, &defaults_checked) ||
 		defaults_checked_invals != EpochInvalidations())
 	{
 		verify_round++;			/* every entry must be checked again */
-		defaults_checked = now;
+		SnapshotStateOf(snap, &defaults_checked);
 		defaults_checked_invals = EpochInvalidations();
 	}
 	entry = hash_search(default_roles, &tenant_id, HASH_FIND, NULL);
@@ -776,9 +771,6 @@ TenantDefaultRole(int64 tenant_id, int64 *role_id)
 	return entry->has_default;
 }
 
-/*
- * Sorted bigint[] (no NULLs, as built above) membership by binary search.
- */
 /* Does the cached principal read every row of its tenant (admin, member)? */
 bool
 CacheReadsWholeTenant(const VisibilityCache *cache)
@@ -786,6 +778,9 @@ CacheReadsWholeTenant(const VisibilityCache *cache)
 	return cache->access == ACCESS_ADMIN || cache->access == ACCESS_MEMBER;
 }
 
+/*
+ * Sorted bigint[] (no NULLs, as built above) membership by binary search.
+ */
 bool
 SortedInt64ArrayContains(ArrayType *array, int64 value)
 {

@@ -194,13 +194,27 @@ SnapshotStateOf(Snapshot snap, SnapshotState *state)
 	state->subxid = GetCurrentSubTransactionId();
 }
 
+/*
+ * Does snap see what the snapshot state was taken from saw?  (As
+ * SnapshotStateOf(snap) compared with it, without the copy: policy
+ * functions ask this for every row.)
+ */
 bool
-SnapshotStateEqual(const SnapshotState *a, const SnapshotState *b)
+SnapshotStateHolds(Snapshot snap, const SnapshotState *state)
 {
-	return a->usable && b->usable &&
-		a->xmin == b->xmin && a->xmax == b->xmax &&
-		a->xcnt == b->xcnt && a->subxcnt == b->subxcnt && a->curcid == b->curcid &&
-		a->lxid == b->lxid && a->subxid == b->subxid;
+	return state->usable &&
+		snap->snapshot_type == SNAPSHOT_MVCC && !snap->suboverflowed &&
+		snap->xmin == state->xmin && snap->xmax == state->xmax &&
+		snap->xcnt == state->xcnt && snap->subxcnt == state->subxcnt &&
+		snap->curcid == state->curcid &&
+		MyProc->lxid == state->lxid && GetCurrentSubTransactionId() == state->subxid;
+}
+
+/* The same for the statement's snapshot. */
+bool
+StatementStateHolds(const SnapshotState *state)
+{
+	return SnapshotStateHolds(StatementSnapshot(), state);
 }
 
 /*
