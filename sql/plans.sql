@@ -351,6 +351,35 @@ FETCH ALL newest_deals;
 SELECT object_id FROM introw.deals ORDER BY created_at DESC, object_id LIMIT 5;
 ROLLBACK;
 RESET cursor_tuple_fraction;
+-- an admin's cursor over every deal, read in part, then read on after a
+-- switch to a contact: the whole-tenant answer is an initplan's, taken
+-- when the cursor first ran, so the rest are the admin's rows too (as the
+-- tenant test's initplan would keep them)
+DO $$
+DECLARE
+    c refcursor;
+    r record;
+    total bigint;
+    before_switch int := 0;
+    after_switch int := 0;
+BEGIN
+    PERFORM introw.set_user(1);
+    SELECT count(*) INTO total FROM introw.deals;
+    OPEN c FOR SELECT object_id FROM introw.deals;
+    FOR i IN 1..2 LOOP
+        FETCH c INTO r;
+        before_switch := before_switch + 1;
+    END LOOP;
+    PERFORM introw.set_contact(46);
+    LOOP
+        FETCH c INTO r;
+        EXIT WHEN NOT FOUND;
+        after_switch := after_switch + 1;
+    END LOOP;
+    RAISE NOTICE 'the admin''s deals: %; read before the switch: %, after it: %',
+        total, before_switch, after_switch;
+    PERFORM introw.reset_principal();
+END $$;
 -- Not offered: for a sample (TABLESAMPLE returns a sample, not the
 -- newest rows), and where row-level security does not apply (a superuser
 -- with a contact principal writing the policy's OR by hand).
@@ -362,6 +391,28 @@ EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals
 WHERE tenant_id = 1 AND (introw.reads_whole_tenant(object_id, false) OR introw.reads_org_objects(org_id)
                          OR introw.collaborates_on(object_id) OR submitted_by_contact_id = 999)
 ORDER BY created_at DESC LIMIT 5;
+-- reads_whole_tenant(id, reads) answers its argument, whoever the
+-- principal: an index serves it by the principal's range only for the
+-- policy's own argument, (SELECT introw.current_reads_whole_tenant()), a
+-- constant by its own range, anything else not at all.  The admin's
+-- principal widens no false answer; a contact's narrows no true one.
+SET enable_seqscan = off;
+SELECT introw.set_user(1);
+EXPLAIN (COSTS OFF) SELECT count(*) FROM introw.crm_objects
+WHERE introw.reads_whole_tenant(object_id, false);
+EXPLAIN (COSTS OFF) SELECT count(*) FROM introw.crm_objects
+WHERE introw.reads_whole_tenant(object_id, (SELECT false));
+SELECT (SELECT count(*) FROM introw.crm_objects WHERE introw.reads_whole_tenant(object_id, false)) AS const_false,
+       (SELECT count(*) FROM introw.crm_objects WHERE introw.reads_whole_tenant(object_id, (SELECT false))) AS initplan_false,
+       (SELECT count(*) FROM introw.crm_objects
+        WHERE introw.reads_whole_tenant(object_id, (SELECT introw.current_reads_whole_tenant())))
+       = (SELECT count(*) FROM introw.crm_objects) AS policy_answer_all;
+SELECT introw.set_contact(46);
+SELECT (SELECT count(*) FROM introw.crm_objects WHERE introw.reads_whole_tenant(object_id, (SELECT true)))
+       = (SELECT count(*) FROM introw.crm_objects) AS initplan_true_all,
+       (SELECT count(*) FROM introw.crm_objects
+        WHERE introw.reads_whole_tenant(object_id, (SELECT introw.current_reads_whole_tenant()))) AS policy_answer;
+RESET enable_seqscan;
 SELECT introw.reset_principal();
 SET ROLE regress_introw_plans;
 -- the application cannot turn the scan off (a superuser's setting)

@@ -142,7 +142,7 @@ typedef enum PolicyTest
 	TEST_TAB,					/* can_see_tab(tab_id) */
 	TEST_ORG_OBJECTS,			/* reads_org_objects(org_id) */
 	TEST_COLLABORATION,			/* collaborates_on(object_id) */
-	TEST_WHOLE_TENANT,			/* reads_whole_tenant(id) */
+	TEST_WHOLE_TENANT,			/* reads_whole_tenant(id[, reads]) */
 	TEST_SUBMITTER				/* submitted_by_contact_id = the contact */
 } PolicyTest;
 

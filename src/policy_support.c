@@ -6,14 +6,19 @@
  * introw.can_see_tab(tab_id), and not as tab_id = ANY (array): the planner
  * hashes only constant arrays, so an array computed at run time is searched
  * element by element for every row a filter looks at.  The calls here look
- * a value up in a sorted copy of the principal's ids (binary search), and
- * their support function, introw.policy_support, tells the planner two
- * things:
+ * a value up in a copy of the principal's ids kept for the statement (a
+ * bitmap over their range when they are dense, else a binary search of the
+ * sorted ids), and their support function, introw.policy_support, tells
+ * the planner two things:
  *
  *	 - an index condition exactly equivalent to the call (lossy = false):
  *	   tab_id = ANY (introw.visible_tab_ids()), or for the whole-tenant arm
- *	   object_id BETWEEN whole_tenant_from() AND whole_tenant_to(), so that
- *	   every arm can still be served from an index, BitmapOr included;
+ *	   object_id BETWEEN whole_tenant_from() AND whole_tenant_to(), so
+ *	   that every arm can still be served from an index, BitmapOr
+ *	   included.  reads_whole_tenant(id, reads) answers its argument: the
+ *	   range is offered for the policy's own argument (the initplan of
+ *	   current_reads_whole_tenant(), recognised in the plan) and for a
+ *	   constant, and for nothing else;
  *	 - a selectivity computed from the principal planning the statement
  *	   (how many ids it holds), so that a contact's listing is planned as a
  *	   contact's and an admin's as an admin's.  visibility_cache.c resets
@@ -43,10 +48,10 @@ PG_FUNCTION_INFO_V1(introw_policy_support);
 PG_FUNCTION_INFO_V1(introw_can_see_tab);
 PG_FUNCTION_INFO_V1(introw_reads_whole_tenant);
 PG_FUNCTION_INFO_V1(introw_whole_tenant_arm);
-
-static PolicyTest PolicyTestOf(Oid funcid);
 PG_FUNCTION_INFO_V1(introw_reads_org_objects);
 PG_FUNCTION_INFO_V1(introw_collaborates_on);
+
+static PolicyTest PolicyTestOf(Oid funcid);
 
 /*
  * What one call site remembers between rows (fn_extra).  The principal's
@@ -105,9 +110,14 @@ MemoIds(MembershipMemo *memo, ArrayType *ids, MemoryContext cxt)
 			{
 				uint64		offset = (uint64) data[i] - (uint64) memo->low;
 
+				if (offset >= memo->span)
+					break;		/* not sorted after all: keep the array */
 				memo->bits[offset / 64] |= UINT64CONST(1) << (offset % 64);
+				if (i == n - 1)
+					return;
 			}
-			return;
+			pfree(memo->bits);
+			memo->bits = NULL;
 		}
 	}
 	memo->ids = MemoryContextAlloc(cxt, VARSIZE(ids));
@@ -314,9 +324,46 @@ AnyOf(Oid opfamily, Node *key, Expr *array)
 }
 
 /*
+ * Is node the answer the read policy passes the whole-tenant arm, the
+ * output of the initplan (SELECT introw.current_reads_whole_tenant()) of
+ * this query level?  Then it is what whole_tenant_from() and
+ * whole_tenant_to() say too: both come from the principal's cache for the
+ * statement.
+ */
+static bool
+IsPolicyAnswer(PlannerInfo *root, Node *node)
+{
+	Param	   *param = (Param *) node;
+	List	   *name = list_make2(makeString("introw"), makeString("current_reads_whole_tenant"));
+	Oid			answer = LookupFuncName(name, 0, NULL, true);
+	ListCell   *lc;
+
+	if (!IsA(node, Param) || param->paramkind != PARAM_EXEC || !OidIsValid(answer))
+		return false;
+	foreach(lc, root->init_plans)
+	{
+		SubPlan    *initplan = lfirst_node(SubPlan, lc);
+		Plan	   *plan = planner_subplan_get_plan(root, initplan);
+		TargetEntry *result;
+
+		if (initplan->subLinkType != EXPR_SUBLINK || list_length(initplan->setParam) != 1 ||
+			linitial_int(initplan->setParam) != param->paramid)
+			continue;
+		if (!IsA(plan, Result) || plan->lefttree != NULL || plan->qual != NIL ||
+			((Result *) plan)->resconstantqual != NULL || list_length(plan->targetlist) != 1)
+			return false;
+		result = linitial_node(TargetEntry, plan->targetlist);
+		return IsA(result->expr, FuncExpr) && ((FuncExpr *) result->expr)->funcid == answer &&
+			((FuncExpr *) result->expr)->args == NIL;
+	}
+	return false;
+}
+
+/*
  * The index condition equivalent to a call: key = ANY (ids()) for the
  * membership tests, key BETWEEN whole_tenant_from() AND whole_tenant_to()
- * for the whole-tenant one.  Only for a btree column of bigint.
+ * for the whole-tenant one (the two-argument form: the policy's answer, or
+ * a constant's whole or empty range).  Only for a btree column of bigint.
  */
 static List *
 IndexCondition(SupportRequestIndexCondition *req, PolicyTest test)
@@ -330,11 +377,32 @@ IndexCondition(SupportRequestIndexCondition *req, PolicyTest test)
 
 	if (test == TEST_WHOLE_TENANT)
 	{
-		Expr	   *from = Comparison(req->opfamily, BTGreaterEqualStrategyNumber, key,
-									  IntrowCall("whole_tenant_from", INT8OID));
-		Expr	   *to = Comparison(req->opfamily, BTLessEqualStrategyNumber, key,
-									IntrowCall("whole_tenant_to", INT8OID));
+		List	   *args = ((FuncExpr *) req->node)->args;
+		Node	   *reads = list_length(args) == 2 ? lsecond(args) : NULL;
+		Expr	   *from;
+		Expr	   *to;
 
+		if (reads == NULL || IsPolicyAnswer(req->root, reads))
+		{
+			from = IntrowCall("whole_tenant_from", INT8OID);
+			to = IntrowCall("whole_tenant_to", INT8OID);
+		}
+		else if (IsA(reads, Const))
+		{
+			bool		all = !((Const *) reads)->constisnull &&
+				DatumGetBool(((Const *) reads)->constvalue);
+
+			from = (Expr *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+									  Int64GetDatum(all ? PG_INT64_MIN : 1), false,
+									  FLOAT8PASSBYVAL);
+			to = (Expr *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+									Int64GetDatum(all ? PG_INT64_MAX : 0), false,
+									FLOAT8PASSBYVAL);
+		}
+		else
+			return NIL;			/* an answer of the caller's own */
+		from = Comparison(req->opfamily, BTGreaterEqualStrategyNumber, key, from);
+		to = Comparison(req->opfamily, BTLessEqualStrategyNumber, key, to);
 		if (from == NULL || to == NULL)
 			return NIL;
 		req->lossy = false;
@@ -390,7 +458,14 @@ TestSelectivity(SupportRequestSelectivity *req, PolicyTest test)
 	ArrayType  *ids;
 
 	if (test == TEST_WHOLE_TENANT)
+	{
+		Node	   *reads = list_length(req->args) == 2 ? lsecond(req->args) : NULL;
+
+		if (reads != NULL && IsA(reads, Const))
+			return !((Const *) reads)->constisnull && DatumGetBool(((Const *) reads)->constvalue) ?
+				1.0 : 0.0;
 		return CacheReadsWholeTenant(cache) ? 1.0 : 0.0;
+	}
 	ids = TestIds(cache, test);
 	if (ids == NULL || list_length(req->args) != 1)
 		return 0.0;

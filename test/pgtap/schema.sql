@@ -4,7 +4,7 @@
 -- tenant-bound foreign keys and the preconfigured roles of a new tenant.
 -- Runs as the superuser (constraints hold for everyone); rolls back.
 BEGIN;
-SELECT plan(283);
+SELECT plan(285);
 
 -- ---------------------------------------------------------------------------
 -- 17 tables, each with row-level security ENABLED and FORCED
@@ -144,7 +144,8 @@ FROM unnest(ARRAY['introw.visible_tab_ids()', 'introw.can_see_tab(bigint)',
                   'introw.readable_org_ids()', 'introw.managed_org_ids()',
                   'introw.readable_user_ids()', 'introw.reads_configuration()',
                   'introw.current_tenant_id()', 'introw.current_contact_id()',
-                  'introw.current_user_id()', 'introw.current_principal_kind()']) AS f
+                  'introw.current_user_id()', 'introw.current_principal_kind()',
+                  'introw.current_reads_whole_tenant()', 'introw.reads_whole_tenant(bigint, boolean)']) AS f
 ORDER BY f;
 
 SELECT is_empty($$
