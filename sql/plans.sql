@@ -414,6 +414,24 @@ SELECT (SELECT count(*) FROM introw.crm_objects WHERE introw.reads_whole_tenant(
         WHERE introw.reads_whole_tenant(object_id, (SELECT introw.current_reads_whole_tenant()))) AS policy_answer;
 RESET enable_seqscan;
 SELECT introw.reset_principal();
+-- A role reading the table through a view, without the right to look
+-- names up in schema introw, gets its plan (the support function finds
+-- its functions in the catalog) and, having no principal, no row.
+CREATE ROLE regress_introw_view_owner;
+CREATE ROLE regress_introw_view_reader;
+SELECT introw.grant_application('regress_introw_view_owner');
+GRANT CREATE ON SCHEMA public TO regress_introw_view_owner;
+SET ROLE regress_introw_view_owner;
+CREATE VIEW public.regress_deals AS
+SELECT object_id, created_at FROM introw.crm_objects WHERE object_type = 'deal';
+GRANT SELECT ON public.regress_deals TO regress_introw_view_reader;
+SET ROLE regress_introw_view_reader;
+SELECT count(*) AS deals_read FROM public.regress_deals;
+SELECT object_id FROM public.regress_deals ORDER BY created_at DESC LIMIT 3;
+RESET ROLE;
+DROP VIEW public.regress_deals;
+DROP OWNED BY regress_introw_view_owner, regress_introw_view_reader;
+DROP ROLE regress_introw_view_owner, regress_introw_view_reader;
 SET ROLE regress_introw_plans;
 -- the application cannot turn the scan off (a superuser's setting)
 SET introw.ordered_scan = off;

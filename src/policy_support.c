@@ -33,6 +33,7 @@
 #include "access/stratnum.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_opfamily.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -40,9 +41,10 @@
 #include "nodes/nodeFuncs.h"
 #include "nodes/supportnodes.h"
 #include "optimizer/optimizer.h"
-#include "parser/parse_func.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
+#include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(introw_policy_support);
 PG_FUNCTION_INFO_V1(introw_can_see_tab);
@@ -280,13 +282,31 @@ PolicyTestOf(Oid funcid)
 	return test;
 }
 
+/*
+ * The function introw.<name>() (no arguments), or InvalidOid.  Looked up in
+ * the catalog, not by name resolution: the planner asks on behalf of the
+ * querying role, which may read a table of schema introw through a view
+ * without the right to look names up in the schema.
+ */
+static Oid
+IntrowFunction(const char *name)
+{
+	return GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum(name),
+						   PointerGetDatum(buildoidvector(NULL, 0)),
+						   ObjectIdGetDatum(IntrowNamespace()));
+}
+
 /* A call of introw.<name>() (no arguments), for an index condition. */
 static Expr *
 IntrowCall(const char *name, Oid result_type)
 {
-	List	   *qualified = list_make2(makeString("introw"), makeString(pstrdup(name)));
-	Oid			funcid = LookupFuncName(qualified, 0, NULL, false);
+	Oid			funcid = IntrowFunction(name);
 
+	if (!OidIsValid(funcid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function introw.%s() does not exist", name),
+				 errhint("Update the extension \"introw_roles\".")));
 	return (Expr *) makeFuncExpr(funcid, result_type, NIL, InvalidOid, InvalidOid,
 								 COERCE_EXPLICIT_CALL);
 }
@@ -334,11 +354,13 @@ static bool
 IsPolicyAnswer(PlannerInfo *root, Node *node)
 {
 	Param	   *param = (Param *) node;
-	List	   *name = list_make2(makeString("introw"), makeString("current_reads_whole_tenant"));
-	Oid			answer = LookupFuncName(name, 0, NULL, true);
+	Oid			answer;
 	ListCell   *lc;
 
-	if (!IsA(node, Param) || param->paramkind != PARAM_EXEC || !OidIsValid(answer))
+	if (!IsA(node, Param) || param->paramkind != PARAM_EXEC)
+		return false;
+	answer = IntrowFunction("current_reads_whole_tenant");
+	if (!OidIsValid(answer))
 		return false;
 	foreach(lc, root->init_plans)
 	{
