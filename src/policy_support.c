@@ -99,6 +99,7 @@ MemoIds(MembershipMemo *memo, ArrayType *ids, MemoryContext cxt)
 	int			n = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids));
 	int64	   *data = (int64 *) ARR_DATA_PTR(ids);
 	uint64		range;
+	int			i;
 
 	if (n >= DENSE_MIN_IDS)
 	{
@@ -108,16 +109,16 @@ MemoIds(MembershipMemo *memo, ArrayType *ids, MemoryContext cxt)
 			memo->low = data[0];
 			memo->span = range + 1;
 			memo->bits = MemoryContextAllocZero(cxt, (memo->span + 63) / 64 * sizeof(uint64));
-			for (int i = 0; i < n; i++)
+			for (i = 0; i < n; i++)
 			{
 				uint64		offset = (uint64) data[i] - (uint64) memo->low;
 
 				if (offset >= memo->span)
 					break;		/* not sorted after all: keep the array */
 				memo->bits[offset / 64] |= UINT64CONST(1) << (offset % 64);
-				if (i == n - 1)
-					return;
 			}
+			if (i == n)
+				return;
 			pfree(memo->bits);
 			memo->bits = NULL;
 		}
