@@ -1,4 +1,4 @@
--- ALTER EXTENSION introw_roles UPDATE from 1.0 to the default version (sql/introw_roles--1.0--1.1.sql, sql/introw_roles--1.1--1.2.sql, sql/introw_roles--1.2--1.3.sql, sql/introw_roles--1.3--1.4.sql):
+-- ALTER EXTENSION introw_roles UPDATE from 1.0 to the default version (sql/introw_roles--1.0--1.1.sql, sql/introw_roles--1.1--1.2.sql, sql/introw_roles--1.2--1.3.sql, sql/introw_roles--1.3--1.4.sql, sql/introw_roles--1.4--1.5.sql):
 -- every row is kept, and every principal sees exactly what it saw before.
 CREATE DATABASE introw_upgrade;
 \c introw_upgrade
@@ -73,6 +73,10 @@ SELECT qual LIKE '%reads_whole_tenant(object_id, ( SELECT introw.current_reads_w
 FROM pg_policies WHERE schemaname = 'introw' AND policyname = 'read' AND tablename = 'crm_objects';
 SELECT oid::regprocedure AS reads_whole_tenant FROM pg_proc
 WHERE pronamespace = 'introw'::regnamespace AND proname = 'reads_whole_tenant';
+-- 1.5: restore mode; the triggers that derive rows stand aside while a
+-- dump loads, and a champion waits for its contact
+SELECT tgrelid::regclass AS restore_aware_table, tgname FROM pg_trigger
+WHERE NOT tgisinternal AND pg_get_triggerdef(oid) LIKE '%introw.restoring()%' ORDER BY 1, 2;
 -- every row kept
 SELECT relname, b.n AS before,
        (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM introw.%I', relname), false, true, '')))[1]::text::bigint AS after

@@ -15,6 +15,7 @@
  * ordered_scan.c      a contact's CRM objects merged in created_at order
  * item_merge.c        a principal's content items merged from its tabs
  * default_role.c      BEFORE INSERT/UPDATE trigger on partner_contacts
+ * restore.c           restore mode: the derived-row triggers off while a dump loads
  *-------------------------------------------------------------------------
  */
 #ifndef INTROW_H
@@ -134,6 +135,9 @@ extern bool LookupContact(int64 contact_id, int64 *tenant_id, int64 *org_id,
 						  bool *has_role, int64 *role_id, bool *restricted);
 extern bool LookupUser(int64 user_id, int64 *tenant_id, AccessKind *access, bool *active);
 extern bool CachedPrincipalTenant(PrincipalKind kind, int64 id, int64 *tenant_id);
+
+/* visibility.c */
+extern bool BypassesRowSecurity(void);
 
 /* policy_support.c: the read policies' arms */
 typedef enum PolicyTest

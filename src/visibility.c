@@ -161,7 +161,7 @@ introw_can_see_object(PG_FUNCTION_ARGS)
  * current one: inside a SECURITY DEFINER function (explain_access,
  * partner_card) the current user is the function's owner.
  */
-static bool
+bool
 BypassesRowSecurity(void)
 {
 	Oid			caller = GetOuterUserId();

@@ -4,7 +4,7 @@
 -- tenant-bound foreign keys and the preconfigured roles of a new tenant.
 -- Runs as the superuser (constraints hold for everyone); rolls back.
 BEGIN;
-SELECT plan(285);
+SELECT plan(289);
 
 -- ---------------------------------------------------------------------------
 -- 17 tables, each with row-level security ENABLED and FORCED
@@ -20,7 +20,7 @@ SELECT has_table('introw', t, format('table introw.%s exists', t)) FROM spec_tab
 
 SELECT is((SELECT count(*) FROM pg_class
            WHERE relnamespace = 'introw'::regnamespace AND relkind IN ('r', 'p')),
-          20::bigint, 'schema introw has exactly the 17 tables of section 2, visibility_epochs, token_keys and analysts');
+          21::bigint, 'schema introw has exactly the 17 tables of section 2, visibility_epochs, token_keys, analysts and pending_champions');
 
 SELECT ok(coalesce((SELECT c.relrowsecurity
                     FROM pg_class c
@@ -46,6 +46,17 @@ SELECT is_empty($$SELECT 1 FROM pg_policy WHERE polrelid = 'introw.visibility_ep
 SELECT ok(NOT (SELECT 'introw.visibility_epochs'::regclass = ANY (extconfig)
                 FROM pg_extension WHERE extname = 'introw_roles'),
           'introw.visibility_epochs is not dumped (a restore stamps anew)');
+
+-- the champions waiting for their contacts during a restore: private, transient
+SELECT is_empty($$SELECT 1 FROM pg_policy WHERE polrelid = 'introw.pending_champions'::regclass$$,
+                'introw.pending_champions has no policy: nobody but superusers reads it');
+SELECT ok(NOT (SELECT 'introw.pending_champions'::regclass = ANY (extconfig)
+                FROM pg_extension WHERE extname = 'introw_roles'),
+          'introw.pending_champions is not dumped');
+SELECT ok(NOT has_table_privilege('regress_introw_app', 'introw.pending_champions', 'SELECT, INSERT, UPDATE, DELETE'),
+          'grant_application() grants nothing on introw.pending_champions');
+SELECT is((SELECT provolatile::text FROM pg_proc WHERE oid = 'introw.restoring()'::regprocedure), 's',
+          'introw.restoring() is STABLE');
 
 -- ---------------------------------------------------------------------------
 -- pg_dump: every table and every identity sequence is extension config
