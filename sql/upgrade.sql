@@ -73,10 +73,15 @@ SELECT qual LIKE '%reads_whole_tenant(object_id, ( SELECT introw.current_reads_w
 FROM pg_policies WHERE schemaname = 'introw' AND policyname = 'read' AND tablename = 'crm_objects';
 SELECT oid::regprocedure AS reads_whole_tenant FROM pg_proc
 WHERE pronamespace = 'introw'::regnamespace AND proname = 'reads_whole_tenant';
--- 1.5: restore mode; the triggers that derive rows stand aside while a
--- dump loads, and a champion waits for its contact
-SELECT tgrelid::regclass AS restore_aware_table, tgname FROM pg_trigger
-WHERE NOT tgisinternal AND pg_get_triggerdef(oid) LIKE '%introw.restoring()%' ORDER BY 1, 2;
+-- 1.5: restore mode; the triggers that derive rows on INSERT stand aside
+-- while a dump loads (partner_contacts_role decides in C), and a champion
+-- waits for its contact
+SELECT tgrelid::regclass AS tbl, tgname, pg_get_triggerdef(oid) LIKE '%introw.restoring()%' AS when_restoring
+FROM pg_trigger
+WHERE NOT tgisinternal AND tgname NOT LIKE 'visibility_%'
+  AND tgrelid IN ('introw.tenants'::regclass, 'introw.partner_organizations'::regclass,
+                  'introw.partner_contacts'::regclass, 'introw.crm_objects'::regclass)
+ORDER BY 1, 2;
 -- every row kept
 SELECT relname, b.n AS before,
        (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM introw.%I', relname), false, true, '')))[1]::text::bigint AS after

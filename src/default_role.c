@@ -10,6 +10,9 @@
  * left alone so that the table's CHECK constraint refuses the row.  Without a default the row stays role-less and one WARNING per
  * statement and tenant says how to fix it.
  *
+ * While a dump is restored (restore mode, src/restore.c) an INSERT takes the
+ * row as it comes: the dump holds its role and role_source.
+ *
  * UPDATE: contact_id cannot change.  A role_source the writer set is kept (the CHECK constraint judges
  * it); otherwise it follows role_id: NULL without a role, 'explicit' when the
  * role changed.  updated_at is the transaction's timestamp.
@@ -229,6 +232,8 @@ introw_partner_contacts_role(PG_FUNCTION_ARGS)
 						"introw.partner_contacts_role")));
 	LoadColumns(trigdata->tg_relation);
 	tupdesc = RelationGetDescr(trigdata->tg_relation);
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && Restoring())
+		return PointerGetDatum(trigdata->tg_trigtuple);
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		return PointerGetDatum(OnInsert(trigdata->tg_trigtuple, tupdesc));
 	return PointerGetDatum(OnUpdate(trigdata->tg_trigtuple, trigdata->tg_newtuple, tupdesc,

@@ -139,6 +139,9 @@ extern bool CachedPrincipalTenant(PrincipalKind kind, int64 id, int64 *tenant_id
 /* visibility.c */
 extern bool BypassesRowSecurity(void);
 
+/* restore.c */
+extern bool Restoring(void);
+
 /* policy_support.c: the read policies' arms */
 typedef enum PolicyTest
 {

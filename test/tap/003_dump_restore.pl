@@ -362,6 +362,13 @@ my ($rc, $out, $err) = run_client(undef, 'pg_dump', '-Fc', '-f', "$dir/src.dump"
 is($rc, 0, 'pg_dump -Fc succeeds') or diag($err);
 like($err, qr/circular foreign-key constraints among these tables:.*partner_organizations.*partner_contacts/s,
 	'pg_dump warns of the circular foreign keys between organisations and contacts');
+($rc, $out, $err) = run_client(undef, 'pg_restore', '-l', "$dir/src.dump");
+my @data_order = map { /TABLE DATA introw (\S+)/ ? $1 : () } split /\n/, $out;
+my %data_pos;
+@data_pos{@data_order} = (0 .. $#data_order);
+ok(defined $data_pos{partner_contacts} && $data_pos{partner_organizations} < $data_pos{partner_contacts},
+	'the dump loads organisations before contacts (their champions wait for them)')
+  or diag("data order: @data_order");
 ($rc, $out, $err) = run_client(undef, 'pg_dump', '-f', "$dir/src.sql", '-d', $old->connstr('src'));
 is($rc, 0, 'pg_dump (plain) succeeds') or diag($err);
 ($rc, $out, $err) = run_client(undef, 'pg_dumpall', '--roles-only', '-f', "$dir/roles.sql", '-d', $old->connstr('postgres'));
