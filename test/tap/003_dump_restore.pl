@@ -3,7 +3,9 @@
 #
 #   pg_dump -Fc -f db.dump src
 #   pg_restore -d dst db.dump                              (plain)
+#   pg_restore --single-transaction --exit-on-error -d dst db.dump
 #   pg_dump -f db.sql src; psql -v ON_ERROR_STOP=1 -f db.sql dst
+#   pg_dump --inserts -f db.sql src; psql -v ON_ERROR_STOP=1 -f db.sql dst
 #   PGOPTIONS='-c session_replication_role=replica' \
 #       pg_restore --exit-on-error --single-transaction -d dst db.dump
 #   PGOPTIONS='-c session_replication_role=replica' \
@@ -386,6 +388,20 @@ is($old->safe_psql('plain', q{
 	$old->safe_psql('src', 'SELECT count(*) FROM introw.partner_organizations WHERE partner_champion_id IS NOT NULL')
 	  . ' 0',
 	'plain pg_restore: every champion came back with its contact, none is left waiting');
+
+# --- plain pg_restore in one transaction; a dump of INSERTs through psql --
+$old->safe_psql('postgres', 'CREATE DATABASE plain_single');
+($rc, $out, $err) = run_client(undef, 'pg_restore', '--single-transaction', '--exit-on-error',
+	'-d', $old->connstr('plain_single'), "$dir/src.dump");
+is($rc, 0, 'plain pg_restore --single-transaction succeeds') or diag($err);
+is(table_report($old, 'plain_single'), $src{tables}, 'plain pg_restore --single-transaction: every row of every table');
+($rc, $out, $err) = run_client(undef, 'pg_dump', '--inserts', '-f', "$dir/src_inserts.sql", '-d', $old->connstr('src'));
+is($rc, 0, 'pg_dump --inserts succeeds') or diag($err);
+$old->safe_psql('postgres', 'CREATE DATABASE plain_inserts');
+($rc, $out, $err) = run_client(undef, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+	'-d', $old->connstr('plain_inserts'), '-f', "$dir/src_inserts.sql");
+is($rc, 0, 'psql restores a dump of INSERTs without error') or diag($err);
+is(table_report($old, 'plain_inserts'), $src{tables}, 'dump of INSERTs through psql: every row of every table');
 
 # --- parallel pg_restore: replica mode ------------------------------------
 # Parallel workers load the tables' data at once, not in the order of
