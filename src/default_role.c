@@ -232,10 +232,9 @@ introw_partner_contacts_role(PG_FUNCTION_ARGS)
 						"introw.partner_contacts_role")));
 	LoadColumns(trigdata->tg_relation);
 	tupdesc = RelationGetDescr(trigdata->tg_relation);
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && Restoring())
-		return PointerGetDatum(trigdata->tg_trigtuple);
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		return PointerGetDatum(OnInsert(trigdata->tg_trigtuple, tupdesc));
+		return PointerGetDatum(Restoring() ? trigdata->tg_trigtuple :
+							   OnInsert(trigdata->tg_trigtuple, tupdesc));
 	return PointerGetDatum(OnUpdate(trigdata->tg_trigtuple, trigdata->tg_newtuple, tupdesc,
 									trigdata->tg_updatedcols));
 }
