@@ -389,35 +389,33 @@ is($old->safe_psql('plain', q{
 	  . ' 0',
 	'plain pg_restore: every champion came back with its contact, none is left waiting');
 
-# --- plain pg_restore in one transaction; a dump of INSERTs through psql --
-$old->safe_psql('postgres', 'CREATE DATABASE plain_single');
-($rc, $out, $err) = run_client(undef, 'pg_restore', '--single-transaction', '--exit-on-error',
-	'-d', $old->connstr('plain_single'), "$dir/src.dump");
-is($rc, 0, 'plain pg_restore --single-transaction succeeds') or diag($err);
-is(table_report($old, 'plain_single'), $src{tables}, 'plain pg_restore --single-transaction: every row of every table');
+# A new database of the old server, restored by one client run (its
+# options in PGOPTIONS, if any): it succeeds and has every row.
+sub restore_rows
+{
+	my ($db, $pgoptions, $label, $program, @args) = @_;
+	$old->safe_psql('postgres', "CREATE DATABASE $db");
+	my ($rc, $out, $err) = run_client($pgoptions, $program, '-d', $old->connstr($db), @args);
+	is($rc, 0, "$label succeeds") or diag($err);
+	is(table_report($old, $db), $src{tables}, "$label: every row of every table");
+	return;
+}
+
+# --- plain pg_restore in one transaction; the plain dumps through psql -----
+restore_rows('plain_single', undef, 'plain pg_restore --single-transaction',
+	'pg_restore', '--single-transaction', '--exit-on-error', "$dir/src.dump");
+restore_rows('plain_sql', undef, 'psql with the plain dump',
+	'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', "$dir/src.sql");
 ($rc, $out, $err) = run_client(undef, 'pg_dump', '--inserts', '-f', "$dir/src_inserts.sql", '-d', $old->connstr('src'));
 is($rc, 0, 'pg_dump --inserts succeeds') or diag($err);
-$old->safe_psql('postgres', 'CREATE DATABASE plain_inserts');
-($rc, $out, $err) = run_client(undef, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
-	'-d', $old->connstr('plain_inserts'), '-f', "$dir/src_inserts.sql");
-is($rc, 0, 'psql restores a dump of INSERTs without error') or diag($err);
-is(table_report($old, 'plain_inserts'), $src{tables}, 'dump of INSERTs through psql: every row of every table');
+restore_rows('plain_inserts', undef, 'psql with a dump of INSERTs',
+	'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', "$dir/src_inserts.sql");
 
 # --- parallel pg_restore: replica mode ------------------------------------
 # Parallel workers load the tables' data at once, not in the order of
 # their foreign keys: the keys' checks must be off.
-$old->safe_psql('postgres', 'CREATE DATABASE parallel');
-($rc, $out, $err) = run_client($replica, 'pg_restore', '-j', '2', '--exit-on-error', '-d', $old->connstr('parallel'),
-	"$dir/src.dump");
-is($rc, 0, 'replica mode: pg_restore -j 2 succeeds') or diag($err);
-is(table_report($old, 'parallel'), $src{tables}, 'pg_restore -j 2: every row of every table');
-
-# --- the plain dump through psql ------------------------------------------
-$old->safe_psql('postgres', 'CREATE DATABASE plain_sql');
-($rc, $out, $err) = run_client(undef, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
-	'-d', $old->connstr('plain_sql'), '-f', "$dir/src.sql");
-is($rc, 0, 'psql restores the plain dump without error') or diag($err);
-is(table_report($old, 'plain_sql'), $src{tables}, 'plain dump through psql: every row of every table');
+restore_rows('parallel', $replica, 'replica mode: pg_restore -j 2',
+	'pg_restore', '-j', '2', '--exit-on-error', "$dir/src.dump");
 
 # --- into a new database of the same server: pg_restore in replica mode --
 $old->safe_psql('postgres', 'CREATE DATABASE dst');
