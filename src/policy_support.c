@@ -383,10 +383,43 @@ IsPolicyAnswer(PlannerInfo *root, Node *node)
 }
 
 /*
+ * Does the relation have another btree index, usable for the query, whose
+ * first column is the one index column indexcol of index is?  (An id's
+ * own unique index, next to the tenant's (tenant_id, id) key.)
+ */
+static bool
+HasIndexLedBy(IndexOptInfo *index, int indexcol)
+{
+	int			attno = index->indexkeys[indexcol];
+	ListCell   *lc;
+
+	if (attno == 0)
+		return false;			/* an expression */
+	foreach(lc, index->rel->indexlist)
+	{
+		IndexOptInfo *other = lfirst_node(IndexOptInfo, lc);
+
+		if (other != index && other->relam == BTREE_AM_OID &&
+			other->indexkeys[0] == attno &&
+			other->opfamily[0] == index->opfamily[indexcol] &&
+			(other->indpred == NIL || other->predOK))
+			return true;
+	}
+	return false;
+}
+
+/*
  * The index condition equivalent to a call: key = ANY (ids()) for the
  * membership tests, key BETWEEN whole_tenant_from() AND whole_tenant_to()
  * for the whole-tenant one (the two-argument form: the policy's answer, or
  * a constant's whole or empty range).  Only for a btree column of bigint.
+ *
+ * key = ANY (ids()) is not offered on a later column of an index when
+ * another index leads with the key.  Each id is a descent of the index:
+ * one led by the key compares one column at each level, one led by
+ * tenant_id two; and the planner, which cannot know how many ids a
+ * function's array holds, counts ten descents, so it may prefer the wider
+ * index for an index-only scan that costs more than fetching the rows.
  */
 static List *
 IndexCondition(SupportRequestIndexCondition *req, PolicyTest test)
@@ -396,6 +429,9 @@ IndexCondition(SupportRequestIndexCondition *req, PolicyTest test)
 
 	if (PolicyArmOf(req->node, &key) != test || req->indexarg != 0 ||
 		req->index->relam != BTREE_AM_OID || exprType(key) != INT8OID)
+		return NIL;
+	if (test != TEST_WHOLE_TENANT && req->indexcol > 0 &&
+		HasIndexLedBy(req->index, req->indexcol))
 		return NIL;
 
 	if (test == TEST_WHOLE_TENANT)
