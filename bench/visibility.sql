@@ -16,20 +16,29 @@ $$ SELECT extract(epoch FROM clock_timestamp() - t0) * 1e6 / n $$;
 -- n times (i is the loop counter; x, b, c, s, visible are there to select
 -- into) as static SQL, and returns microseconds per run.  The hand-written
 -- loops are defined with their visible ids written in as constants, as a
--- query that knows them would be.
+-- query that knows them would be.  A row-level security loop (<name>_rls)
+-- gets a twin, <name>_rls_in_plain, that the plain-SQL policies run: a
+-- function keeps one cached plan per statement, made again whenever
+-- search_path changes, so one loop shared by both sides would be planned
+-- again at the start of every round, as an application's prepared
+-- statement is not.
 CREATE FUNCTION bench.define(name text, stmt text) RETURNS void LANGUAGE plpgsql AS $define$
+DECLARE
+    f text;
 BEGIN
-    EXECUTE format($f$
-        CREATE OR REPLACE FUNCTION bench.%I(n int) RETURNS float8 LANGUAGE plpgsql AS $body$
-        DECLARE t0 timestamptz := clock_timestamp(); x text; b boolean; c bigint; s numeric; visible bigint[];
-        BEGIN
-            FOR i IN 1..n LOOP
-                %s;
-            END LOOP;
-            RETURN bench.us(t0, n);
-        END $body$
-    $f$, name, stmt);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION bench.%I(int) TO bench_app', name);
+    FOREACH f IN ARRAY CASE WHEN name LIKE '%\_rls' THEN ARRAY[name, name || '_in_plain'] ELSE ARRAY[name] END LOOP
+        EXECUTE format($f$
+            CREATE OR REPLACE FUNCTION bench.%I(n int) RETURNS float8 LANGUAGE plpgsql AS $body$
+            DECLARE t0 timestamptz := clock_timestamp(); x text; b boolean; c bigint; s numeric; visible bigint[];
+            BEGIN
+                FOR i IN 1..n LOOP
+                    %s;
+                END LOOP;
+                RETURN bench.us(t0, n);
+            END $body$
+        $f$, f, stmt);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION bench.%I(int) TO bench_app', f);
+    END LOOP;
 END $define$;
 
 -- The row-level security loops name tables without a schema (see above).
@@ -63,8 +72,8 @@ SELECT bench.define('switch_hand', $$SELECT array_agg(t.tab_id) INTO visible FRO
 -- superuser) back to back, each first in every other round, after one
 -- untimed run of each; then the plain-SQL policies' loop (as bench_app,
 -- search_path plain, after plain_setup).  Medians in microseconds per
--- query, and whether all return the same rows.  plain_loop NULL: the loop
--- of rls_loop.
+-- query, and whether all return the same rows.  plain_loop NULL: the twin
+-- of rls_loop (bench.define).
 CREATE TABLE bench.results (case_name text, rls_us float8, hand_us float8, plain_us float8,
                             ratio float8, same_rows boolean);
 CREATE FUNCTION bench.measure(case_name text, rls_loop text, hand_loop text,
@@ -101,7 +110,7 @@ BEGIN
             EXECUTE 'SET ROLE bench_app';
             PERFORM set_config('search_path', 'plain', false);
             EXECUTE plain_setup;
-            EXECUTE 'SELECT ' || coalesce(plain_loop, rls_loop) INTO t;
+            EXECUTE 'SELECT ' || coalesce(plain_loop, replace(rls_loop, '_rls(', '_rls_in_plain(')) INTO t;
             c := c || t;
             EXECUTE 'RESET ROLE';
         END IF;
