@@ -29,6 +29,7 @@
  *-------------------------------------------------------------------------
  */
 #include "introw.h"
+#include "scans.h"
 
 #include "access/stratnum.h"
 #include "catalog/pg_am.h"
@@ -383,14 +384,14 @@ IsPolicyAnswer(PlannerInfo *root, Node *node)
 }
 
 /*
- * Does the relation have another btree index, usable for the query, whose
- * first column is the one index column indexcol of index is?  (An id's
- * own unique index, next to the tenant's (tenant_id, id) key.)
+ * Does the relation have another plain btree index whose first column is
+ * column indexcol of index, with the same operator family?  (An id's own
+ * unique index, next to the tenant's (tenant_id, id) key.)
  */
 static bool
 HasIndexLedBy(IndexOptInfo *index, int indexcol)
 {
-	int			attno = index->indexkeys[indexcol];
+	AttrNumber	attno = index->indexkeys[indexcol];
 	ListCell   *lc;
 
 	if (attno == 0)
@@ -399,10 +400,8 @@ HasIndexLedBy(IndexOptInfo *index, int indexcol)
 	{
 		IndexOptInfo *other = lfirst_node(IndexOptInfo, lc);
 
-		if (other != index && other->relam == BTREE_AM_OID &&
-			other->indexkeys[0] == attno &&
-			other->opfamily[0] == index->opfamily[indexcol] &&
-			(other->indpred == NIL || other->predOK))
+		if (other != index && ScanIndexLeads(other, &attno, 1) &&
+			other->opfamily[0] == index->opfamily[indexcol])
 			return true;
 	}
 	return false;
