@@ -193,12 +193,14 @@ RESET ROLE;
 
 -- query = an ordered listing of r (text); the rows, in order, as one text.
 -- With the ordered scan, the planner's other scans of a table are disabled,
--- so that it is chosen wherever it may be; without it, the planner's own.
+-- so that it is chosen wherever it may be; without it, the planner's own,
+-- and every filter the policy's OR (introw.implied_quals, below).
 CREATE FUNCTION pg_temp.listing(contact bigint, query text, ordered_scan boolean, OUT rows text, OUT used boolean)
 LANGUAGE plpgsql AS $$
 DECLARE plan text;
 BEGIN
     PERFORM set_config('introw.ordered_scan', ordered_scan::text, true);
+    PERFORM set_config('introw.implied_quals', ordered_scan::text, true);
     PERFORM set_config(s, (NOT ordered_scan)::text, true)
     FROM unnest(ARRAY['enable_seqscan', 'enable_indexscan', 'enable_indexonlyscan', 'enable_bitmapscan']) AS s;
     SET LOCAL ROLE regress_introw_plans;
@@ -436,6 +438,134 @@ SET ROLE regress_introw_plans;
 -- the application cannot turn the scan off (a superuser's setting)
 SET introw.ordered_scan = off;
 RESET ROLE;
+
+-- ---------------------------------------------------------------------------
+-- Policy arms an index served are not tested again (src/implied_quals.c).
+-- A bitmap heap scan whose every arm serves an arm of the read policy's OR
+-- exactly filters on its other quals only, as a scan of one arm does; the
+-- ordered scan tests the OR only on rows it reads instead of its arms
+-- (Filter If Read Instead).  introw.implied_quals = off (a superuser's
+-- setting) keeps the OR in every filter; rows are the same either way.
+-- ---------------------------------------------------------------------------
+SET ROLE regress_introw_plans;
+SET introw.implied_quals = off;
+RESET ROLE;
+SET introw.implied_quals = off;
+SET ROLE regress_introw_plans;
+SELECT introw.set_contact(46);
+EXPLAIN (COSTS OFF) SELECT count(*), sum(amount) FROM introw.deals;
+EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 50;
+RESET ROLE;
+RESET introw.implied_quals;
+-- who: 'contact N' or 'user N'; the pipeline's count, sums and whether
+-- its plan tests the policy's OR on every row
+CREATE FUNCTION pg_temp.pipeline(who text, implied boolean, OUT total text, OUT tests_or boolean)
+LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+    PERFORM set_config('introw.implied_quals', implied::text, true);
+    PERFORM set_config('enable_seqscan', 'off', true);
+    SET LOCAL ROLE regress_introw_plans;
+    IF who LIKE 'contact %' THEN
+        PERFORM introw.set_contact(split_part(who, ' ', 2)::bigint, true);
+    ELSE
+        PERFORM introw.set_user(split_part(who, ' ', 2)::bigint, true);
+    END IF;
+    EXECUTE 'SELECT count(*) || '' '' || coalesce(sum(amount), 0) || '' '' || coalesce(sum(object_id), 0)
+             FROM introw.deals' INTO total;
+    tests_or := false;
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) SELECT count(*), sum(amount) FROM introw.deals' LOOP
+        tests_or := tests_or OR line ~ 'Filter: .*reads_org_objects';
+    END LOOP;
+    RESET ROLE;
+END $$;
+-- the contacts of the listings above (restricted, submitters, every role)
+-- and the internal users
+BEGIN;
+CREATE TEMP TABLE pipelines AS
+SELECT who, a.total AS implied_total, a.tests_or AS implied_tests_or, b.total AS full_total, b.tests_or AS full_tests_or
+FROM (SELECT 'contact ' || c AS who FROM (SELECT unnest(ARRAY[1, 3, 41, 45, 46, 60]) UNION
+                                          SELECT g FROM generate_series(7, 6000, 397) g) q(c)
+      UNION ALL VALUES ('user 1'), ('user 2')) w,
+     LATERAL pg_temp.pipeline(who, true) a, LATERAL pg_temp.pipeline(who, false) b;
+COMMIT;
+-- (the internal users' plans read no arms: their filter keeps the OR)
+SELECT who LIKE 'user %' AS internal, count(*) AS pipelines,
+       count(*) FILTER (WHERE implied_total IS DISTINCT FROM full_total) AS different,
+       count(*) FILTER (WHERE implied_tests_or) AS implied_tests_or, count(*) FILTER (WHERE full_tests_or) AS full_tests_or,
+       count(DISTINCT implied_total) AS distinct_totals
+FROM pipelines GROUP BY 1 ORDER BY 1;
+-- A cursor planned for contact 46, first read after a switch to the CRM
+-- user, returns the CRM user's own deals: 150 deals of no organisation
+-- left out.  Planned as a bitmap heap scan, its arms are the CRM user's,
+-- evaluated when it starts; planned as the ordered scan (the planner's
+-- other scans off), it reads the tenant's deals instead of the arms, and
+-- the OR decides (Filter If Read Instead).
+CREATE FUNCTION pg_temp.read_after_switch(forced boolean, OUT plan text, OUT read bigint,
+                                          OUT of_no_organisation bigint, OUT crm_users_own bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    c refcursor := 'every_deal';
+    r record;
+    line text;
+BEGIN
+    PERFORM set_config(s, (NOT forced)::text, true)
+    FROM unnest(ARRAY['enable_seqscan', 'enable_indexscan', 'enable_bitmapscan']) AS s;
+    PERFORM set_config('cursor_tuple_fraction', '1.0', true);
+    SET LOCAL ROLE regress_introw_plans;
+    PERFORM introw.set_contact(46, true);
+    plan := 'other';
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) SELECT object_id, org_id FROM introw.deals ORDER BY created_at DESC' LOOP
+        IF line LIKE '%Custom Scan (introw_ordered)%' THEN
+            plan := 'ordered scan';
+        ELSIF line LIKE '%Bitmap Heap Scan%' THEN
+            plan := 'bitmap heap scan';
+        END IF;
+    END LOOP;
+    OPEN c FOR SELECT object_id, org_id FROM introw.deals ORDER BY created_at DESC;
+    PERFORM introw.set_user(2, true);
+    read := 0;
+    of_no_organisation := 0;
+    LOOP
+        FETCH c INTO r;
+        EXIT WHEN NOT FOUND;
+        read := read + 1;
+        of_no_organisation := of_no_organisation + (r.org_id IS NULL)::int;
+    END LOOP;
+    CLOSE c;
+    SELECT count(*) INTO crm_users_own FROM introw.deals;
+    RESET ROLE;
+END $$;
+BEGIN;
+SELECT * FROM pg_temp.read_after_switch(false);
+ROLLBACK;
+BEGIN;
+SELECT * FROM pg_temp.read_after_switch(true);
+ROLLBACK;
+-- Not dropped: an OR with an arm whose index condition is not exact (a
+-- pattern's prefix range), read by a superuser with a contact principal;
+-- dropped: the same OR with a bigint equality.  Counts equal a
+-- sequential scan's.
+SELECT introw.set_contact(46);
+BEGIN;
+CREATE INDEX regress_crm_objects_name ON introw.crm_objects (name text_pattern_ops);
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_indexscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM introw.crm_objects
+WHERE introw.collaborates_on(object_id) OR name LIKE 'Deal 12_5%';
+EXPLAIN (COSTS OFF) SELECT count(*) FROM introw.crm_objects
+WHERE introw.collaborates_on(object_id) OR object_id = 12345::bigint;
+CREATE TEMP TABLE by_index AS
+SELECT (SELECT count(*) FROM introw.crm_objects WHERE introw.collaborates_on(object_id) OR name LIKE 'Deal 12_5%') AS pattern,
+       (SELECT count(*) FROM introw.crm_objects WHERE introw.collaborates_on(object_id) OR object_id = 12345::bigint) AS equality;
+SET LOCAL enable_seqscan = on;
+SET LOCAL enable_bitmapscan = off;
+SELECT b.pattern, b.equality,
+       b.pattern = (SELECT count(*) FROM introw.crm_objects WHERE introw.collaborates_on(object_id) OR name LIKE 'Deal 12_5%') AS pattern_same,
+       b.equality = (SELECT count(*) FROM introw.crm_objects WHERE introw.collaborates_on(object_id) OR object_id = 12345::bigint) AS equality_same
+FROM by_index b;
+ROLLBACK;
+SELECT introw.reset_principal();
 
 -- ---------------------------------------------------------------------------
 -- A principal's newest content items: the item merge (src/item_merge.c)

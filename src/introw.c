@@ -34,6 +34,7 @@ _PG_init(void)
 	VisibilityCacheDefineSetting();
 	TokenDefineSetting();
 	OrderedScansInit();
+	ImpliedQualsInit();
 	MarkGUCPrefixReserved("introw");
 	PrincipalRegisterCallbacks();
 	PrincipalInstallHooks();

@@ -155,6 +155,10 @@ typedef enum PolicyTest
 
 extern PolicyTest PolicyArmOf(Node *node, Node **key);
 
+/* implied_quals.c */
+extern bool implied_quals_enabled;
+extern void ImpliedQualsInit(void);
+
 /* scan_support.c: the ordered scans (scans.h) */
 extern void OrderedScansInit(void);
 

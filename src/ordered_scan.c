@@ -37,18 +37,19 @@
  *	   (tenant_id, submitted_by_contact_id) and (tenant_id, object_type,
  *	   created_at).
  *
- * Every row it returns still passes all of the scan's quals, the read
- * policy first (the planner orders them by security level; only leakproof
- * conditions of the query may come before it), so it can
- * never return a row the policy does not allow.  The arms are those of the
- * principal in force when the scan starts.  A plan made for a contact may
- * start for another kind of principal (a cursor read after a switch, a
- * cached plan before the backend's plans are made again): then it reads
- * the tenant's rows of the type from the (tenant_id, object_type,
- * created_at) index in order, as the planner would for an internal user,
- * and the quals decide.  With no principal it reads nothing (nothing is
- * visible).  introw.ordered_scan (superuser) turns the path off, to
- * compare.
+ * Every row it returns passes the scan's quals, the policy's tenant test
+ * first (the planner orders them by security level; only leakproof
+ * conditions of the query may come before it).  The policy's OR is not
+ * among them: every row of an arm passes it, as a row an index condition
+ * returned does (implied_quals.c; introw.implied_quals off keeps it).  The
+ * arms are those of the principal in force when the scan starts.  A plan
+ * made for a contact may start for another kind of principal (a cursor
+ * read after a switch, a cached plan before the backend's plans are made
+ * again): then it reads the tenant's rows of the type from the (tenant_id,
+ * object_type, created_at) index in order, as the planner would for an
+ * internal user, tests the OR on each before the quals, and the quals
+ * decide.  With no principal it reads nothing (nothing is visible).
+ * introw.ordered_scan (superuser) turns the path off, to compare.
  *-------------------------------------------------------------------------
  */
 #include "scans.h"
@@ -69,6 +70,7 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -147,6 +149,8 @@ typedef struct OrderedScanState
 	TupleTableSlot *org_slot;
 	bool		org_pending;	/* org_slot holds the next ordered row */
 	List	   *bound_states;	/* the created_at bounds' values */
+	ExprState  *implied;		/* the read policy's OR, for rows read
+								 * instead of the arms (NULL: none) */
 	ScanTimeRange range;		/* the values they allow, at the start */
 	/* for EXPLAIN ANALYZE, over all loops */
 	int64		total_held;		/* rows held */
@@ -436,11 +440,34 @@ OrderedScanAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 	add_path(rel, &path->path);
 }
 
+/*
+ * The plan: the read policy's OR (a row-level security qual) is implied
+ * by the arms the scan reads for a contact, and tested only on the rows
+ * it reads instead for another principal (ScanMakePlan).
+ */
 static Plan *
 PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 				List *tlist, List *clauses, List *custom_plans)
 {
-	return ScanMakePlan(rel, best_path, tlist, clauses, &scan_methods);
+	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
+	Index		policy_level = list_length(rte->securityQuals);
+	List	   *implied = NIL;
+	ScanInfo	info;
+	ListCell   *lc;
+
+	InfoFromList(best_path->custom_private, &info);
+	foreach(lc, implied_quals_enabled ? clauses : NIL)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (rinfo->security_level < policy_level &&
+			IsReadPolicy(root, (Node *) rinfo->clause, &info, rel->relid))
+		{
+			implied = list_make1(rinfo);
+			break;
+		}
+	}
+	return ScanMakePlan(rel, best_path, tlist, clauses, implied, &scan_methods);
 }
 
 /* ------------------------------------------------------------------------
@@ -465,6 +492,7 @@ BeginOrderedScan(CustomScanState *node, EState *estate, int eflags)
 	state->cxt = AllocSetContextCreate(estate->es_query_cxt, "introw ordered scan",
 									   ALLOCSET_DEFAULT_SIZES);
 	state->bound_states = ScanInitBounds(node);
+	state->implied = ScanInitImplied(node);
 }
 
 static TimestampTz
@@ -718,6 +746,10 @@ AdvanceOrderedArm(OrderedScanState *state)
 
 	while (index_getnext_slot(state->org_scan, dir, state->org_slot))
 	{
+		/* the tenant's rows, read instead of the arms: the OR decides */
+		if (state->ordered == IDX_TENANT &&
+			!ScanPassesImplied(&state->css, state->implied, state->org_slot))
+			continue;
 		if (!ScanTidIn(state->held_tids, state->nheld, &state->org_slot->tts_tid))
 		{
 			state->org_pending = true;
@@ -803,6 +835,7 @@ ExplainOrderedScan(CustomScanState *node, List *ancestors, ExplainState *es)
 								 org ? org : "?", object ? object : "?",
 								 submitter ? submitter : "?"), es);
 	ScanExplainBounds(node, ancestors, es, "created_at");
+	ScanExplainImplied(node, ancestors, es, "Filter If Read Instead");
 	if (!es->analyze || !state->started)
 		return;
 	if (state->ordered == IDX_TENANT)

@@ -10,8 +10,9 @@
  * (content items: the visible tabs' indexes merged).  Both are offered by
  * one set_rel_pathlist_hook, beside the planner's own paths, and chosen on
  * cost; introw.ordered_scan (superuser) turns both off.  Their plans carry
- * the policy's quals, which decide every row; the scans only choose which
- * rows to read, and in which order.
+ * the policy's quals, which decide every row, but for those a scan's own
+ * arms imply (ScanMakePlan); the scans only choose which rows to read, and
+ * in which order.
  *-------------------------------------------------------------------------
  */
 #include "scans.h"
@@ -23,6 +24,7 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_attribute.h"
 #include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
@@ -242,24 +244,28 @@ ScanMakePath(PlannerInfo *root, RelOptInfo *rel, const CustomPathMethods *method
 }
 
 /*
- * The plan of such a path: every qual is checked on every row.  The
- * bounds' values become its custom_exprs (setrefs makes their parameters
- * the executor's), their strategies the last item of its private list.
+ * The plan of such a path: every qual but those in implied is checked on
+ * every row.  implied (some of clauses) holds the quals every row of the
+ * scan's own arms passes: the scan tests them only on rows it reads
+ * otherwise (ScanInitImplied).  The bounds' values, then the implied
+ * quals, become its custom_exprs (setrefs makes their parameters the
+ * executor's); the bounds' strategies are the last item of its private
+ * list.
  */
 Plan *
 ScanMakePlan(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses,
-			 const CustomScanMethods *methods)
+			 List *implied, const CustomScanMethods *methods)
 {
 	CustomScan *cscan = makeNode(CustomScan);
 	List	   *bounds = llast(best_path->custom_private);
 
 	cscan->scan.plan.targetlist = tlist;
 	/* already in execution order, the policy's quals first */
-	cscan->scan.plan.qual = extract_actual_clauses(clauses, false);
+	cscan->scan.plan.qual = extract_actual_clauses(list_difference_ptr(clauses, implied), false);
 	cscan->scan.scanrelid = rel->relid;
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = NIL;
-	cscan->custom_exprs = linitial(bounds);
+	cscan->custom_exprs = list_concat_copy(linitial(bounds), extract_actual_clauses(implied, false));
 	cscan->custom_private = list_copy(best_path->custom_private);
 	llast(cscan->custom_private) = lsecond(bounds);
 	cscan->custom_scan_tlist = NIL;
@@ -494,11 +500,50 @@ Tighten(ScanTimeRange *range, bool upper, TimestampTz value, bool strict)
 		*bound_strict = *bound_strict || strict;
 }
 
+/* How many of the plan's custom_exprs are the bounds' values (the first). */
+static int
+BoundCount(CustomScan *cscan)
+{
+	return list_length(llast(cscan->custom_private));
+}
+
 /* The bounds' values, ready to evaluate (ScanEvalTimeRange). */
 List *
 ScanInitBounds(CustomScanState *node)
 {
-	return ExecInitExprList(((CustomScan *) node->ss.ps.plan)->custom_exprs, &node->ss.ps);
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+
+	return ExecInitExprList(list_copy_head(cscan->custom_exprs, BoundCount(cscan)), &node->ss.ps);
+}
+
+/*
+ * The implied quals (ScanMakePlan), ready to test on a row read other
+ * than from the scan's arms; NULL if there are none.
+ */
+ExprState *
+ScanInitImplied(CustomScanState *node)
+{
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+
+	return ExecInitQual(list_copy_tail(cscan->custom_exprs, BoundCount(cscan)), &node->ss.ps);
+}
+
+/*
+ * Does the row in slot pass the implied quals (NULL: none)?  The row is
+ * copied into the scan's own slot first and tested there, in the scan's
+ * per-row memory (reset first): the quals are compiled for that slot, a
+ * virtual one, whose values they read without deforming a tuple.
+ */
+bool
+ScanPassesImplied(CustomScanState *node, ExprState *implied, TupleTableSlot *slot)
+{
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+
+	if (implied == NULL)
+		return true;
+	ResetExprContext(econtext);
+	econtext->ecxt_scantuple = ExecCopySlot(node->ss.ss_ScanTupleSlot, slot);
+	return ExecQual(implied, econtext);
 }
 
 /*
@@ -592,7 +637,7 @@ ScanExplainBounds(CustomScanState *node, List *ancestors, ExplainState *es, cons
 	ListCell   *lv;
 	ListCell   *ls;
 
-	if (cscan->custom_exprs == NIL)
+	if (strategies == NIL)
 		return;
 	context = set_deparse_context_plan(es->deparse_cxt, &cscan->scan.plan, ancestors);
 	initStringInfo(&text);
@@ -601,4 +646,20 @@ ScanExplainBounds(CustomScanState *node, List *ancestors, ExplainState *es, cons
 						 ops[lfirst_int(ls)],
 						 deparse_expression(lfirst(lv), context, false, false));
 	ExplainPropertyText("Bounds", text.data, es);
+}
+
+/* For EXPLAIN: the implied quals, under label, as a filter is shown. */
+void
+ScanExplainImplied(CustomScanState *node, List *ancestors, ExplainState *es, const char *label)
+{
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *implied = list_copy_tail(cscan->custom_exprs, BoundCount(cscan));
+	List	   *context;
+
+	if (implied == NIL)
+		return;
+	context = set_deparse_context_plan(es->deparse_cxt, &cscan->scan.plan, ancestors);
+	ExplainPropertyText(label,
+						deparse_expression((Node *) make_ands_explicit(implied), context,
+										   es->verbose, false), es);
 }

@@ -48,7 +48,7 @@ extern CustomPath *ScanMakePath(PlannerInfo *root, RelOptInfo *rel,
 								const CustomPathMethods *methods, List *private,
 								AttrNumber attnum, Oid opfamily, List **bound_quals);
 extern Plan *ScanMakePlan(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses,
-						  const CustomScanMethods *methods);
+						  List *implied, const CustomScanMethods *methods);
 extern void ScanEqualityKey(ScanKey key, Relation index, int column, Oid type, Datum value,
 							int flags);
 extern void ScanComparisonKey(ScanKey key, Relation index, int column, Oid type,
@@ -58,6 +58,8 @@ extern ScanDirection ScanDirectionFor(bool query_descending, bool index_descendi
 extern void ScanSortTids(ItemPointerData *tids, int n);
 extern bool ScanTidIn(const ItemPointerData *tids, int n, ItemPointer tid);
 extern List *ScanInitBounds(CustomScanState *node);
+extern ExprState *ScanInitImplied(CustomScanState *node);
+extern bool ScanPassesImplied(CustomScanState *node, ExprState *implied, TupleTableSlot *slot);
 extern void ScanEvalTimeRange(CustomScanState *node, List *value_states, ScanTimeRange *range);
 extern bool ScanTimeRangeKey(ScanKey key, Relation index, int column, const ScanTimeRange *range,
 							 bool descending, bool start);
@@ -65,6 +67,8 @@ extern int	ScanTimeRangeKeys(ScanKey keys, Relation index, int column,
 							  const ScanTimeRange *range, bool descending);
 extern void ScanExplainBounds(CustomScanState *node, List *ancestors, ExplainState *es,
 							  const char *column);
+extern void ScanExplainImplied(CustomScanState *node, List *ancestors, ExplainState *es,
+							   const char *label);
 extern CustomScanState *ScanNewState(Size size, const CustomExecMethods *methods);
 extern TupleTableSlot *ScanExec(CustomScanState *node, ExecScanAccessMtd next);
 extern TupleTableSlot *ScanRowOf(ScanState *ss, TupleTableSlot *slot, ItemPointer tid);

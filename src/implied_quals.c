@@ -1,0 +1,200 @@
+/*-------------------------------------------------------------------------
+ * implied_quals.c
+ *		Bitmap heap scans that do not test the read policy's OR again.
+ *
+ * A read policy of several arms (crm_objects': the whole tenant, the
+ * organisation's objects, the collaborations, the submissions) is served
+ * by a BitmapOr of one index scan per arm, each arm's index condition
+ * exactly equivalent to the arm (policy_support.c: lossy = false).  The
+ * bitmap heap scan then returns rows of the arms only, yet PostgreSQL
+ * tests the policy's OR again on every row: it drops a qual that the index
+ * conditions imply only when the qual calls no function that is not
+ * IMMUTABLE (create_bitmap_scan_plan), and the arms are STABLE.  A scan of
+ * one arm has no such test: an index clause is not tested again
+ * (create_indexscan_plan), whatever its functions.
+ *
+ * The planner hook here does for the OR what PostgreSQL does for one arm.
+ * It drops an OR from a bitmap heap scan's filter when every arm of the
+ * bitmap's condition (its Recheck Cond: the clauses its index scans
+ * serve, as written) holds, as one of its conjuncts, an arm of the OR that
+ * an index serves exactly: a membership call of the policy
+ * (policy_support.c) or a bigint equality of a column and a parameter or
+ * a constant.  A row of an exact bitmap page matched one arm's index
+ * condition; a row of a lossy page is tested against the Recheck Cond,
+ * which holds the arms themselves; either way the row passes the OR.  As
+ * for any index condition, an arm's ids are those of the principal in
+ * force when the scan starts (or starts again, on a rescan), as in a scan
+ * of one arm.  Every other qual stays.  introw.implied_quals (superuser)
+ * turns it off, to compare.
+ *-------------------------------------------------------------------------
+ */
+#include "introw.h"
+
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/plannodes.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/planner.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+
+bool		implied_quals_enabled = true;
+static planner_hook_type prev_planner = NULL;
+
+/*
+ * Is clause an arm an index serves exactly: a membership call of the
+ * policy, or column = parameter (or constant) of bigints?
+ */
+static bool
+ServedExactly(Node *clause)
+{
+	Node	   *key;
+	OpExpr	   *op = (OpExpr *) clause;
+	Node	   *left;
+	Node	   *right;
+
+	if (PolicyArmOf(clause, &key) != TEST_UNKNOWN)
+		return true;
+	if (!IsA(clause, OpExpr) || get_opcode(op->opno) != F_INT8EQ || list_length(op->args) != 2)
+		return false;
+	left = linitial(op->args);
+	right = lsecond(op->args);
+	if (IsA(right, Var))
+	{
+		Node	   *swap = left;
+
+		left = right;
+		right = swap;
+	}
+	return IsA(left, Var) && (IsA(right, Param) || IsA(right, Const));
+}
+
+/* Is one of these conjuncts (an AND flattened) an arm of the OR? */
+static bool
+HoldsArm(List *conjuncts, List *arms)
+{
+	ListCell   *lc;
+
+	foreach(lc, conjuncts)
+	{
+		Node	   *conjunct = lfirst(lc);
+
+		if (is_andclause(conjunct))
+		{
+			if (HoldsArm(((BoolExpr *) conjunct)->args, arms))
+				return true;
+		}
+		else if (ServedExactly(conjunct) && list_member(arms, conjunct))
+			return true;
+	}
+	return false;
+}
+
+/* Does every arm of the bitmap's condition hold an arm of the OR? */
+static bool
+BitmapImplies(List *bitmapqual, BoolExpr *or)
+{
+	ListCell   *lc;
+
+	if (bitmapqual == NIL)
+		return false;			/* every row: nothing implied */
+	if (list_length(bitmapqual) != 1 || !is_orclause(linitial(bitmapqual)))
+		return HoldsArm(bitmapqual, or->args);
+	foreach(lc, ((BoolExpr *) linitial(bitmapqual))->args)
+	{
+		if (!HoldsArm(list_make1(lfirst(lc)), or->args))
+			return false;
+	}
+	return true;
+}
+
+/* Drop from the scan's filter the ORs its bitmap implies. */
+static void
+DropImpliedQuals(BitmapHeapScan *scan)
+{
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	foreach(lc, scan->scan.plan.qual)
+	{
+		Node	   *qual = lfirst(lc);
+
+		if (is_orclause(qual) && BitmapImplies(scan->bitmapqualorig, (BoolExpr *) qual))
+			continue;
+		kept = lappend(kept, qual);
+	}
+	scan->scan.plan.qual = kept;
+}
+
+static void WalkPlans(List *plans);
+
+/* Every bitmap heap scan of the plan tree. */
+static void
+WalkPlan(Plan *plan)
+{
+	if (plan == NULL)
+		return;
+	check_stack_depth();
+	switch (nodeTag(plan))
+	{
+		case T_BitmapHeapScan:
+			DropImpliedQuals((BitmapHeapScan *) plan);
+			break;
+		case T_Append:
+			WalkPlans(((Append *) plan)->appendplans);
+			break;
+		case T_MergeAppend:
+			WalkPlans(((MergeAppend *) plan)->mergeplans);
+			break;
+		case T_SubqueryScan:
+			WalkPlan(((SubqueryScan *) plan)->subplan);
+			break;
+		case T_CustomScan:
+			WalkPlans(((CustomScan *) plan)->custom_plans);
+			break;
+		default:
+			break;
+	}
+	WalkPlan(plan->lefttree);
+	WalkPlan(plan->righttree);
+}
+
+static void
+WalkPlans(List *plans)
+{
+	ListCell   *lc;
+
+	foreach(lc, plans)
+		WalkPlan(lfirst(lc));
+}
+
+static PlannedStmt *
+ImpliedQualsPlanner(Query *parse, const char *query_string, int cursor_options,
+					ParamListInfo bound_params)
+{
+	PlannedStmt *stmt;
+
+	if (prev_planner)
+		stmt = prev_planner(parse, query_string, cursor_options, bound_params);
+	else
+		stmt = standard_planner(parse, query_string, cursor_options, bound_params);
+	if (implied_quals_enabled)
+	{
+		WalkPlan(stmt->planTree);
+		WalkPlans(stmt->subplans);
+	}
+	return stmt;
+}
+
+/* introw.implied_quals, defined once for this hook and the ordered scan */
+void
+ImpliedQualsInit(void)
+{
+	DefineCustomBoolVariable("introw.implied_quals",
+							 "Bitmap heap scans do not test again the policy arms their index scans served exactly.",
+							 "Off leaves every bitmap heap scan its filter (results are the same).",
+							 &implied_quals_enabled, true, PGC_SUSET, 0, NULL, NULL, NULL);
+	prev_planner = planner_hook;
+	planner_hook = ImpliedQualsPlanner;
+}
