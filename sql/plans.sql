@@ -768,3 +768,21 @@ SELECT item_id FROM introw.content_items ORDER BY created_at DESC LIMIT 20010;
 SELECT count(*) AS items, count(DISTINCT item_id) AS distinct_items, count(*) FILTER (WHERE item_id > 100000) AS run
 FROM (SELECT item_id FROM introw.content_items ORDER BY created_at DESC LIMIT 20010) q;
 ROLLBACK;
+
+-- The planner hook of the policy arms (src/implied_quals.c) runs in every
+-- database the library is loaded in: where the extension is not
+-- installed, a bitmap heap scan of an OR of functions plans and runs as
+-- PostgreSQL makes it.
+CREATE DATABASE introw_no_extension;
+\c introw_no_extension
+CREATE TABLE words (word text, n bigint);
+INSERT INTO words SELECT 'w' || g, g FROM generate_series(1, 2000) g;
+CREATE INDEX ON words (word text_pattern_ops);
+CREATE INDEX ON words (n);
+ANALYZE words;
+SET enable_seqscan = off;
+SET enable_indexscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM words WHERE textlike(word, 'w19%') OR n = 5;
+SELECT count(*) FROM words WHERE textlike(word, 'w19%') OR n = 5;
+\c introw_plans
+DROP DATABASE introw_no_extension;

@@ -16,20 +16,24 @@
  * The planner hook here does for the OR what PostgreSQL does for one arm.
  * It drops an OR from a bitmap heap scan's filter when every arm of the
  * bitmap's condition (its Recheck Cond: the clauses its index scans
- * serve, as written) holds, as one of its conjuncts, an arm of the OR that
- * an index serves exactly: a membership call of the policy
- * (policy_support.c) or a bigint equality of a column and a parameter or
- * a constant.  A row of an exact bitmap page matched one arm's index
- * condition; a row of a lossy page is tested against the Recheck Cond,
- * which holds the arms themselves; either way the row passes the OR.  As
- * for any index condition, an arm's ids are those of the principal in
- * force when the scan starts (or starts again, on a rescan), as in a scan
- * of one arm.  Every other qual stays.  introw.implied_quals (superuser)
- * turns it off, to compare.
+ * serve, as written, and the predicates of partial indexes) holds, as one
+ * of its conjuncts, an arm of the OR that an index serves exactly: a
+ * membership call of the policy (policy_support.c) or a bigint equality
+ * of a column and a parameter or a constant.  A row of an exact bitmap
+ * page matched one arm's index condition; a row of a page flagged for
+ * recheck (lossy, or an index that asks for it) is tested against the
+ * Recheck Cond, which holds the arms themselves; either way the row
+ * passes the OR.  As for any index condition, an arm's ids are those of
+ * the principal in force when the scan starts (or starts again, on a
+ * rescan), as in a scan of one arm; a row tested again also passes the
+ * arms of the principal in force then.  Every other qual stays.
+ * introw.implied_quals (superuser) turns it off for the statements planned
+ * after, to compare.
  *-------------------------------------------------------------------------
  */
 #include "introw.h"
 
+#include "catalog/namespace.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/plannodes.h"
@@ -179,7 +183,8 @@ ImpliedQualsPlanner(Query *parse, const char *query_string, int cursor_options,
 		stmt = prev_planner(parse, query_string, cursor_options, bound_params);
 	else
 		stmt = standard_planner(parse, query_string, cursor_options, bound_params);
-	if (implied_quals_enabled)
+	/* the library may be preloaded in databases without the extension */
+	if (implied_quals_enabled && OidIsValid(get_namespace_oid("introw", true)))
 	{
 		WalkPlan(stmt->planTree);
 		WalkPlans(stmt->subplans);

@@ -154,6 +154,8 @@ typedef enum PolicyTest
 } PolicyTest;
 
 extern PolicyTest PolicyArmOf(Node *node, Node **key);
+struct PlannerInfo;
+extern bool PolicyInitplanOf(struct PlannerInfo *root, Node *node, const char *function);
 
 /* implied_quals.c */
 extern bool implied_quals_enabled;

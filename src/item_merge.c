@@ -668,7 +668,7 @@ NextRow(ScanState *ss)
 static TupleTableSlot *
 ExecMerge(CustomScanState *node)
 {
-	return ScanExec(node, NextRow);
+	return ScanExec(node, NextRow, NULL);
 }
 
 static void

@@ -441,9 +441,31 @@ OrderedScanAddPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte)
 }
 
 /*
+ * Is the read policy's submitter arm submitted_by_contact_id = (SELECT
+ * introw.current_contact_id()), the contact whose submissions the scan
+ * reads?
+ */
+static bool
+SubmitterIsContact(PlannerInfo *root, BoolExpr *or, const ScanInfo *info, Index relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, or->args)
+	{
+		Node	   *value = ScanEqualityValue(root, lfirst(lc), relid,
+											  info->attnums[COL_SUBMITTER], F_INT8EQ);
+
+		if (value != NULL)
+			return PolicyInitplanOf(root, value, "current_contact_id");
+	}
+	return false;
+}
+
+/*
  * The plan: the read policy's OR (a row-level security qual) is implied
  * by the arms the scan reads for a contact, and tested only on the rows
- * it reads instead for another principal (ScanMakePlan).
+ * it reads instead for another principal (ScanMakePlan).  Only where each
+ * arm of the OR is what the scan reads: the policy's own submitter arm.
  */
 static Plan *
 PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
@@ -461,7 +483,8 @@ PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 
 		if (rinfo->security_level < policy_level &&
-			IsReadPolicy(root, (Node *) rinfo->clause, &info, rel->relid))
+			IsReadPolicy(root, (Node *) rinfo->clause, &info, rel->relid) &&
+			SubmitterIsContact(root, (BoolExpr *) rinfo->clause, &info, rel->relid))
 		{
 			implied = list_make1(rinfo);
 			break;
@@ -790,10 +813,19 @@ NextRow(ScanState *ss)
 	return ExecClearTuple(slot);
 }
 
+/* A row tested again after a concurrent update: still in the arms? */
+static bool
+RecheckRow(ScanState *ss, TupleTableSlot *slot)
+{
+	OrderedScanState *state = (OrderedScanState *) ss;
+
+	return ScanRecheckRow(&state->css, state->implied, slot);
+}
+
 static TupleTableSlot *
 ExecOrderedScan(CustomScanState *node)
 {
-	return ScanExec(node, NextRow);
+	return ScanExec(node, NextRow, RecheckRow);
 }
 
 static void

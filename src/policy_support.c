@@ -346,14 +346,15 @@ AnyOf(Oid opfamily, Node *key, Expr *array)
 }
 
 /*
- * Is node the answer the read policy passes the whole-tenant arm, the
- * output of the initplan (SELECT introw.current_reads_whole_tenant()) of
- * this query level?  Then it is what whole_tenant_from() and
- * whole_tenant_to() say too: both come from the principal's cache for the
+ * Is node the output of the initplan (SELECT introw.<function>()) of this
+ * query level, as the read policies write their identity helpers?  For
+ * current_reads_whole_tenant, the answer the policy passes the
+ * whole-tenant arm: then it is what whole_tenant_from() and
+ * whole_tenant_to() say too, both from the principal's cache for the
  * statement.
  */
-static bool
-IsPolicyAnswer(PlannerInfo *root, Node *node)
+bool
+PolicyInitplanOf(PlannerInfo *root, Node *node, const char *function)
 {
 	Param	   *param = (Param *) node;
 	Oid			answer;
@@ -361,7 +362,7 @@ IsPolicyAnswer(PlannerInfo *root, Node *node)
 
 	if (!IsA(node, Param) || param->paramkind != PARAM_EXEC)
 		return false;
-	answer = IntrowFunction("current_reads_whole_tenant");
+	answer = IntrowFunction(function);
 	if (!OidIsValid(answer))
 		return false;
 	foreach(lc, root->init_plans)
@@ -440,7 +441,7 @@ IndexCondition(SupportRequestIndexCondition *req, PolicyTest test)
 		Expr	   *from;
 		Expr	   *to;
 
-		if (reads == NULL || IsPolicyAnswer(req->root, reads))
+		if (reads == NULL || PolicyInitplanOf(req->root, reads, "current_reads_whole_tenant"))
 		{
 			from = IntrowCall("whole_tenant_from", INT8OID);
 			to = IntrowCall("whole_tenant_to", INT8OID);

@@ -287,18 +287,36 @@ ScanNewState(Size size, const CustomExecMethods *methods)
 	return css;
 }
 
-/* The quals, rechecked by ExecScan, are the scans' only condition. */
-static bool
-RecheckNothing(ScanState *ss, TupleTableSlot *slot)
+/*
+ * A row tested again after a concurrent update (EvalPlanQual), in a slot
+ * of the table's kind: its values read out of its tuple, for the quals,
+ * compiled for the scan's own virtual slot, read values without deforming
+ * a tuple; then the implied quals (NULL: none), since the row may have
+ * left the arms it was read from.  ExecScan tests the quals after.
+ */
+bool
+ScanRecheckRow(CustomScanState *node, ExprState *implied, TupleTableSlot *slot)
 {
-	return true;
+	slot_getallattrs(slot);
+	return ScanPassesImplied(node, implied, slot);
 }
 
-/* The next row of a scan whose rows come from next, its quals checked. */
-TupleTableSlot *
-ScanExec(CustomScanState *node, ExecScanAccessMtd next)
+/* A scan with no implied quals: the row's values only. */
+static bool
+RecheckValues(ScanState *ss, TupleTableSlot *slot)
 {
-	return ExecScan(&node->ss, next, RecheckNothing);
+	return ScanRecheckRow((CustomScanState *) ss, NULL, slot);
+}
+
+/*
+ * The next row of a scan whose rows come from next, its quals checked;
+ * recheck (NULL: the row's values only) tests a row again after a
+ * concurrent update, before its quals.
+ */
+TupleTableSlot *
+ScanExec(CustomScanState *node, ExecScanAccessMtd next, ExecScanRecheckMtd recheck)
+{
+	return ExecScan(&node->ss, next, recheck ? recheck : RecheckValues);
 }
 
 /*

@@ -70,7 +70,9 @@ extern void ScanExplainBounds(CustomScanState *node, List *ancestors, ExplainSta
 extern void ScanExplainImplied(CustomScanState *node, List *ancestors, ExplainState *es,
 							   const char *label);
 extern CustomScanState *ScanNewState(Size size, const CustomExecMethods *methods);
-extern TupleTableSlot *ScanExec(CustomScanState *node, ExecScanAccessMtd next);
+extern bool ScanRecheckRow(CustomScanState *node, ExprState *implied, TupleTableSlot *slot);
+extern TupleTableSlot *ScanExec(CustomScanState *node, ExecScanAccessMtd next,
+								ExecScanRecheckMtd recheck);
 extern TupleTableSlot *ScanRowOf(ScanState *ss, TupleTableSlot *slot, ItemPointer tid);
 
 /* ordered_scan.c */
