@@ -151,6 +151,7 @@ typedef struct OrderedScanState
 	List	   *bound_states;	/* the created_at bounds' values */
 	ExprState  *implied;		/* the read policy's OR, for rows read
 								 * instead of the arms (NULL: none) */
+	bool		implied_ready;	/* implied set up (on first use) */
 	ScanTimeRange range;		/* the values they allow, at the start */
 	/* for EXPLAIN ANALYZE, over all loops */
 	int64		total_held;		/* rows held */
@@ -515,7 +516,24 @@ BeginOrderedScan(CustomScanState *node, EState *estate, int eflags)
 	state->cxt = AllocSetContextCreate(estate->es_query_cxt, "introw ordered scan",
 									   ALLOCSET_DEFAULT_SIZES);
 	state->bound_states = ScanInitBounds(node);
-	state->implied = ScanInitImplied(node);
+}
+
+/*
+ * The read policy's OR, ready to test (NULL: none), set up the first time
+ * a row is read other than from the arms: a contact's scan never needs it.
+ */
+static ExprState *
+Implied(OrderedScanState *state)
+{
+	if (!state->implied_ready)
+	{
+		MemoryContext old = MemoryContextSwitchTo(state->css.ss.ps.state->es_query_cxt);
+
+		state->implied = ScanInitImplied(&state->css);
+		MemoryContextSwitchTo(old);
+		state->implied_ready = true;
+	}
+	return state->implied;
 }
 
 static TimestampTz
@@ -771,7 +789,7 @@ AdvanceOrderedArm(OrderedScanState *state)
 	{
 		/* the tenant's rows, read instead of the arms: the OR decides */
 		if (state->ordered == IDX_TENANT &&
-			!ScanPassesImplied(&state->css, state->implied, state->org_slot))
+			!ScanPassesImplied(&state->css, Implied(state), state->org_slot))
 			continue;
 		if (!ScanTidIn(state->held_tids, state->nheld, &state->org_slot->tts_tid))
 		{
@@ -819,7 +837,7 @@ RecheckRow(ScanState *ss, TupleTableSlot *slot)
 {
 	OrderedScanState *state = (OrderedScanState *) ss;
 
-	return ScanRecheckRow(&state->css, state->implied, slot);
+	return ScanRecheckRow(&state->css, Implied(state), slot);
 }
 
 static TupleTableSlot *
