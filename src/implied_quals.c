@@ -89,7 +89,7 @@ HoldsArm(List *conjuncts, List *arms)
 			if (HoldsArm(((BoolExpr *) conjunct)->args, arms))
 				return true;
 		}
-		else if (ServedExactly(conjunct) && list_member(arms, conjunct))
+		else if (list_member(arms, conjunct) && ServedExactly(conjunct))
 			return true;
 	}
 	return false;
