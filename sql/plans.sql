@@ -566,6 +566,46 @@ SELECT b.pattern, b.equality,
 FROM by_index b;
 ROLLBACK;
 SELECT introw.reset_principal();
+-- The whole-tenant arm in a scan's filter.  reads_whole_tenant(id, reads)
+-- returns reads, and null where id is null (it is strict): of a NOT NULL
+-- column of the scanned table the call becomes reads (the admin's and the
+-- CRM user's pipelines above: $1 OR ...); of a column that may be null it
+-- stays a call.  Counts, with NOT and OR, equal those of the calls
+-- (introw.implied_quals = off); rows of no organisation are left out of
+-- both readings of the org_id arm, as a null answer is.
+BEGIN;
+SET LOCAL enable_indexscan = off;
+SET LOCAL enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM introw.crm_objects
+WHERE introw.reads_whole_tenant(object_id, (SELECT false)) OR amount > 5000;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM introw.crm_objects
+WHERE NOT introw.reads_whole_tenant(org_id, (SELECT false));
+CREATE FUNCTION pg_temp.whole_tenant_counts(implied boolean) RETURNS bigint[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    counts bigint[] := '{}';
+    n bigint;
+    q text;
+BEGIN
+    PERFORM set_config('introw.implied_quals', implied::text, true);
+    FOR q IN SELECT format('SELECT count(*) FROM introw.crm_objects WHERE %s', w) FROM unnest(ARRAY[
+        'introw.reads_whole_tenant(object_id, (SELECT true))',
+        'NOT introw.reads_whole_tenant(object_id, (SELECT false))',
+        'introw.reads_whole_tenant(object_id, (SELECT false)) OR amount > 5000',
+        'introw.reads_whole_tenant(org_id, (SELECT true))',
+        'NOT introw.reads_whole_tenant(org_id, (SELECT false))',
+        'introw.reads_whole_tenant(org_id, (SELECT NULL::boolean)) IS NULL']) AS w LOOP
+        EXECUTE q INTO n;
+        counts := counts || n;
+    END LOOP;
+    RETURN counts;
+END $$;
+SELECT a.counts = b.counts AS same, a.counts[1] = (SELECT count(*) FROM introw.crm_objects) AS every_row,
+       a.counts[4] = (SELECT count(org_id) FROM introw.crm_objects) AS of_an_organisation,
+       a.counts[4] = a.counts[5] AS not_false_same,
+       a.counts[6] = (SELECT count(*) FROM introw.crm_objects) AS null_answers
+FROM pg_temp.whole_tenant_counts(true) a(counts), pg_temp.whole_tenant_counts(false) b(counts);
+ROLLBACK;
 
 -- ---------------------------------------------------------------------------
 -- A principal's newest content items: the item merge (src/item_merge.c)

@@ -27,21 +27,33 @@
  * the principal in force when the scan starts (or starts again, on a
  * rescan), as in a scan of one arm; a row tested again also passes the
  * arms of the principal in force then.  Every other qual stays.
- * introw.implied_quals (superuser) turns it off for the statements planned
- * after, to compare.
+ *
+ * The same hook answers the whole-tenant arm in the filters of scans of a
+ * table: reads_whole_tenant(id, reads) returns reads (policy_support.c),
+ * null only where id is null, so where id is a NOT NULL column of the
+ * scanned table the call is replaced by its argument reads, the policy's
+ * initplan parameter.  A scan of the whole tenant (an admin's aggregate)
+ * then reads one parameter a row instead of calling a function.
+ *
+ * introw.implied_quals (superuser) turns both off for the statements
+ * planned after, to compare.
  *-------------------------------------------------------------------------
  */
 #include "introw.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/plannodes.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/planner.h"
+#include "parser/parsetree.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 bool		implied_quals_enabled = true;
 static planner_hook_type prev_planner = NULL;
@@ -131,11 +143,65 @@ DropImpliedQuals(BitmapHeapScan *scan)
 	scan->scan.plan.qual = kept;
 }
 
-static void WalkPlans(List *plans);
+/* The scan whose filter is answered, and the statement's range table. */
+typedef struct ScanOf
+{
+	List	   *rtable;
+	Index		scanrelid;
+} ScanOf;
 
-/* Every bitmap heap scan of the plan tree. */
+/* Is node a column of the scanned table declared NOT NULL? */
+static bool
+NotNullColumn(Node *node, ScanOf *scan)
+{
+	Var		   *var = (Var *) node;
+	RangeTblEntry *rte;
+	HeapTuple	tuple;
+	bool		not_null;
+
+	if (!IsA(node, Var) || var->varno != (int) scan->scanrelid || var->varlevelsup != 0 ||
+		var->varattno <= 0)
+		return false;
+	rte = rt_fetch(var->varno, scan->rtable);
+	if (rte->rtekind != RTE_RELATION)
+		return false;
+	tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(rte->relid), Int16GetDatum(var->varattno));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	not_null = ((Form_pg_attribute) GETSTRUCT(tuple))->attnotnull;
+	ReleaseSysCache(tuple);
+	return not_null;
+}
+
+/* reads_whole_tenant(id, reads) of a NOT NULL id becomes reads. */
+static Node *
+AnswerWholeTenant(Node *node, ScanOf *scan)
+{
+	Node	   *key;
+
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, FuncExpr) && list_length(((FuncExpr *) node)->args) == 2 &&
+		exprType(lsecond(((FuncExpr *) node)->args)) == BOOLOID &&
+		PolicyArmOf(node, &key) == TEST_WHOLE_TENANT && NotNullColumn(key, scan))
+		return copyObject(lsecond(((FuncExpr *) node)->args));
+	return expression_tree_mutator(node, AnswerWholeTenant, scan);
+}
+
 static void
-WalkPlan(Plan *plan)
+AnswerScanFilter(Plan *plan, List *rtable)
+{
+	ScanOf		scan = {rtable, ((Scan *) plan)->scanrelid};
+
+	if (scan.scanrelid > 0)
+		plan->qual = (List *) AnswerWholeTenant((Node *) plan->qual, &scan);
+}
+
+static void WalkPlans(List *plans, List *rtable);
+
+/* Every scan of a table in the plan tree. */
+static void
+WalkPlan(Plan *plan, List *rtable)
 {
 	if (plan == NULL)
 		return;
@@ -144,33 +210,41 @@ WalkPlan(Plan *plan)
 	{
 		case T_BitmapHeapScan:
 			DropImpliedQuals((BitmapHeapScan *) plan);
+			AnswerScanFilter(plan, rtable);
+			break;
+		case T_SeqScan:
+		case T_SampleScan:
+		case T_IndexScan:
+		case T_TidScan:
+		case T_TidRangeScan:
+			AnswerScanFilter(plan, rtable);
 			break;
 		case T_Append:
-			WalkPlans(((Append *) plan)->appendplans);
+			WalkPlans(((Append *) plan)->appendplans, rtable);
 			break;
 		case T_MergeAppend:
-			WalkPlans(((MergeAppend *) plan)->mergeplans);
+			WalkPlans(((MergeAppend *) plan)->mergeplans, rtable);
 			break;
 		case T_SubqueryScan:
-			WalkPlan(((SubqueryScan *) plan)->subplan);
+			WalkPlan(((SubqueryScan *) plan)->subplan, rtable);
 			break;
 		case T_CustomScan:
-			WalkPlans(((CustomScan *) plan)->custom_plans);
+			WalkPlans(((CustomScan *) plan)->custom_plans, rtable);
 			break;
 		default:
 			break;
 	}
-	WalkPlan(plan->lefttree);
-	WalkPlan(plan->righttree);
+	WalkPlan(plan->lefttree, rtable);
+	WalkPlan(plan->righttree, rtable);
 }
 
 static void
-WalkPlans(List *plans)
+WalkPlans(List *plans, List *rtable)
 {
 	ListCell   *lc;
 
 	foreach(lc, plans)
-		WalkPlan(lfirst(lc));
+		WalkPlan(lfirst(lc), rtable);
 }
 
 static PlannedStmt *
@@ -186,8 +260,8 @@ ImpliedQualsPlanner(Query *parse, const char *query_string, int cursor_options,
 	/* the library may be preloaded in databases without the extension */
 	if (implied_quals_enabled && OidIsValid(get_namespace_oid("introw", true)))
 	{
-		WalkPlan(stmt->planTree);
-		WalkPlans(stmt->subplans);
+		WalkPlan(stmt->planTree, stmt->rtable);
+		WalkPlans(stmt->subplans, stmt->rtable);
 	}
 	return stmt;
 }
@@ -197,8 +271,8 @@ void
 ImpliedQualsInit(void)
 {
 	DefineCustomBoolVariable("introw.implied_quals",
-							 "Bitmap heap scans do not test again the policy arms their index scans served exactly.",
-							 "Off leaves every bitmap heap scan its filter (results are the same).",
+							 "Bitmap heap scans do not test again the policy arms their index scans served exactly, and scans read the whole-tenant arm's answer without calling it.",
+							 "Off leaves every scan its filter as planned (results are the same).",
 							 &implied_quals_enabled, true, PGC_SUSET, 0, NULL, NULL, NULL);
 	prev_planner = planner_hook;
 	planner_hook = ImpliedQualsPlanner;
