@@ -4,20 +4,29 @@
 # superuser), measured in one run, alternating, on one large tenant of the
 # performance issue's scale (SCALE=1: 1,000 organisations, 20,000 contacts,
 # 5,100 tabs, 105,000 items, 500,000 CRM objects, 1,000,000 collaborator
-# rows; SCALE=10 ten times that).  Prints a table: microseconds per query
-# (median of ROUNDS rounds of N queries each -- fewer for the slow cases),
+# rows; SCALE=10 ten times that).  Prints a table: microseconds per query,
 # the ratio and whether the rows are identical; beside them the same
 # queries under plain-SQL policies tuned as the usual guides teach
 # (bench/plain.sql).  Then the default-role trigger on a bulk insert, and
 # pgbench TPS at 1 and 8 clients.
+#
+# Each row (bench.measure in bench/visibility.sql): ROUNDS rounds; a round
+# is one loop of the plain-SQL policies (about PLAIN_MS, at most N
+# queries), then PAIRS pairs of the extension's loop and the hand-written
+# one back to back, each loop about TARGET_MS.  Times are medians; the
+# ratio is the median of the pairs' ratios.  pgbench: PGBENCH_ROUNDS pairs
+# of runs of PGBENCH_SECONDS, each side first in every other pair.
 #
 # Same set-up as test/run; its own throwaway cluster on INTROW_PORT (54332).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export INTROW_PORT=${INTROW_PORT:-54332}
 SCALE=${SCALE:-1}
-N=${N:-200}
+N=${N:-100}
 ROUNDS=${ROUNDS:-5}
+PAIRS=${PAIRS:-4}
+TARGET_MS=${TARGET_MS:-200}
+PLAIN_MS=${PLAIN_MS:-2000}
 source test/lib.sh
 
 ensure_packages
@@ -45,7 +54,9 @@ SELECT introw.grant_application('bench_app');
 \i bench/plain.sql
 SQL
 
-PGOPTIONS="-c bench.scale=$SCALE" psql_pg -q -d introw_bench -v n="$N" -v rounds="$ROUNDS" <<'SQL'
+settings="-c bench.scale=$SCALE -c bench.n=$N -c bench.rounds=$ROUNDS -c bench.pairs=$PAIRS"
+settings+=" -c bench.target_ms=$TARGET_MS -c bench.plain_ms=$PLAIN_MS"
+PGOPTIONS="$settings" psql_pg -q -d introw_bench <<'SQL'
 -- contact 3: Sales Rep of organisation 1; contact 1: collaboration restricted
 SELECT array_agg(t.tab_id ORDER BY t.tab_id)::text AS tabs FROM introw.tabs t
 JOIN introw.rooms r ON r.tenant_id = t.tenant_id AND r.room_id = t.room_id
@@ -108,26 +119,26 @@ SELECT format('SELECT md5(string_agg(item_id::text, '','')) FROM (SELECT item_id
 SET ROLE bench_app;
 SELECT introw.set_contact(3) \gset
 RESET ROLE;
-SELECT bench.measure('contact: newest 50 items', format('bench.items_rls(%s)', :n), format('bench.items_hand(%s)', :n),
+SELECT bench.measure('contact: newest 50 items', 'bench.items_rls', 'bench.items_hand',
     :'items', :'items_hand_rows',
-    :rounds, :c3);
-SELECT bench.measure('contact: a later page of 50 items', format('bench.items_page_rls(%s)', :n), format('bench.items_page_hand(%s)', :n),
+    :c3);
+SELECT bench.measure('contact: a later page of 50 items', 'bench.items_page_rls', 'bench.items_page_hand',
     format('SELECT md5(string_agg(item_id::text, '','')) FROM (SELECT item_id FROM content_items WHERE created_at < %L::timestamptz ORDER BY created_at DESC LIMIT 50) s', :'page_at'),
     format('SELECT md5(string_agg(item_id::text, '','')) FROM (SELECT item_id FROM introw.content_items WHERE tenant_id = 1 AND tab_id = ANY (%L) AND created_at < %L::timestamptz ORDER BY created_at DESC LIMIT 50) s', :'tabs', :'page_at'),
-    :rounds, :c3);
-SELECT bench.measure('contact: its tabs', format('bench.tabs_rls(%s)', :n), format('bench.tabs_hand(%s)', :n),
+    :c3);
+SELECT bench.measure('contact: its tabs', 'bench.tabs_rls', 'bench.tabs_hand',
     :'tabs_q', format('SELECT md5(string_agg(tab_id::text, '','' ORDER BY tab_id)) FROM introw.tabs WHERE tenant_id = 1 AND tab_id = ANY (%L)', :'tabs'),
-    :rounds, :c3);
-SELECT bench.measure('contact: newest 50 deals', format('bench.deals_rls(%s)', :n), format('bench.deals_hand_3(%s)', :n),
+    :c3);
+SELECT bench.measure('contact: newest 50 deals', 'bench.deals_rls', 'bench.deals_hand_3',
     :'deals', format('SELECT md5(string_agg(object_id::text, '','')) FROM (SELECT object_id FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal'' AND (org_id = 1 OR object_id = ANY (%L)) ORDER BY created_at DESC LIMIT 50) s', :'objs3'),
-    :rounds, :c3);
-SELECT bench.measure('contact: pipeline count, sum', format('bench.pipeline_rls(%s)', :n), format('bench.pipeline_hand_3(%s)', :n),
+    :c3);
+SELECT bench.measure('contact: pipeline count, sum', 'bench.pipeline_rls', 'bench.pipeline_hand_3',
     :'pipeline', format('SELECT count(*) || '' '' || sum(amount) FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal'' AND (org_id = 1 OR object_id = ANY (%L))', :'objs3'),
-    :rounds, :c3);
-SELECT bench.measure('contact: can_see_object', format('bench.can_see_rls(%s)', :n * 10), format('bench.can_see_hand(%s)', :n * 10),
+    :c3);
+SELECT bench.measure('contact: can_see_object', 'bench.can_see_rls', 'bench.can_see_hand',
     'SELECT count(*) FROM generate_series(1, 2000) i WHERE introw.can_see_object(1 + (i * 7919) % 500000)',
     format('SELECT count(*) FROM generate_series(1, 2000) i WHERE EXISTS (SELECT 1 FROM introw.crm_objects o WHERE o.object_id = 1 + (i * 7919) %% 500000 AND o.tenant_id = 1 AND (o.org_id = 1 OR o.object_id = ANY (%L)))', :'objs3'),
-    :rounds, :c3, format('bench.can_see_plain(%s)', :n * 10));
+    :c3, 'bench.can_see_plain');
 
 -- the same contact through trusted JWT claims (PostgREST): no principal
 -- set, introw.trust_jwt_claims on, the claims in request.jwt.claims
@@ -136,42 +147,40 @@ SELECT introw.reset_principal() \gset
 RESET ROLE;
 SET introw.trust_jwt_claims = on;
 SELECT set_config('request.jwt.claims', '{"role": "bench_app", "introw_tenant_id": 1, "introw_contact_id": 3}', false) \gset
-SELECT bench.measure('contact via JWT claims: newest 50 items', format('bench.items_rls(%s)', :n), format('bench.items_hand(%s)', :n),
+SELECT bench.measure('contact via JWT claims: newest 50 items', 'bench.items_rls', 'bench.items_hand',
     :'items', :'items_hand_rows',
-    :rounds, :c3);
+    :c3);
 RESET request.jwt.claims;
 RESET introw.trust_jwt_claims;
 
 SET ROLE bench_app;
 SELECT introw.set_contact(1) \gset
 RESET ROLE;
-SELECT bench.measure('restricted contact: newest 50 deals', format('bench.deals_rls(%s)', :n), format('bench.deals_hand_1(%s)', :n),
+SELECT bench.measure('restricted contact: newest 50 deals', 'bench.deals_rls', 'bench.deals_hand_1',
     :'deals', format('SELECT md5(string_agg(object_id::text, '','')) FROM (SELECT object_id FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal'' AND object_id = ANY (%L) ORDER BY created_at DESC LIMIT 50) s', :'objs1'),
-    :rounds, :c1);
+    :c1);
 
 SET ROLE bench_app;
 SELECT introw.set_user(1) \gset
 RESET ROLE;
--- the whole tenant's aggregates: 60 ms and more a query, N / 10 of them a
--- round (at least 3), so that one stall weighs less
-SELECT bench.measure('admin: pipeline count, sum', format('bench.pipeline_rls(%s)', greatest(:n / 10, 3)), format('bench.pipeline_hand_admin(%s)', greatest(:n / 10, 3)),
+SELECT bench.measure('admin: pipeline count, sum', 'bench.pipeline_rls', 'bench.pipeline_hand_admin',
     :'pipeline', 'SELECT count(*) || '' '' || sum(amount) FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal''',
-    :rounds, :u1);
+    :u1);
 SET ROLE bench_app;
 SELECT introw.set_user(2) \gset
 RESET ROLE;
-SELECT bench.measure('crm_user: pipeline count, sum', format('bench.pipeline_rls(%s)', greatest(:n / 10, 3)), format('bench.pipeline_hand_crm(%s)', greatest(:n / 10, 3)),
+SELECT bench.measure('crm_user: pipeline count, sum', 'bench.pipeline_rls', 'bench.pipeline_hand_crm',
     :'pipeline', format('SELECT count(*) || '' '' || sum(amount) FROM introw.crm_objects WHERE tenant_id = 1 AND object_type = ''deal'' AND org_id = ANY (%L)', :'all_orgs'),
-    :rounds, :u2);
+    :u2);
 -- switching among principals this backend has served (its cache keeps
 -- them), then with a cache of one principal (every switch rebuilds)
-SELECT bench.measure('principal switch (cached), then tabs', format('bench.switch_rls(%s)', greatest(:n / 4, 3)),
-    format('bench.switch_hand(%s)', greatest(:n / 4, 3)), 'SELECT 1', 'SELECT 1', :rounds,
-    :c3, format('bench.switch_plain(%s)', greatest(:n / 4, 3)));
+SELECT bench.measure('principal switch (cached), then tabs', 'bench.switch_rls',
+    'bench.switch_hand', 'SELECT 1', 'SELECT 1',
+    :c3, 'bench.switch_plain');
 SET introw.principal_cache_size = 1;
-SELECT bench.measure('principal switch (cold), then tabs', format('bench.switch_rls(%s)', greatest(:n / 4, 3)),
-    format('bench.switch_hand(%s)', greatest(:n / 4, 3)), 'SELECT 1', 'SELECT 1', :rounds,
-    :c3, format('bench.switch_plain(%s)', greatest(:n / 4, 3)));
+SELECT bench.measure('principal switch (cold), then tabs', 'bench.switch_rls',
+    'bench.switch_hand', 'SELECT 1', 'SELECT 1',
+    :c3, 'bench.switch_plain');
 RESET introw.principal_cache_size;
 
 -- bulk insert of 100,000 contacts (times SCALE): the default-role trigger against none
@@ -185,8 +194,7 @@ BEGIN
     END LOOP;
     INSERT INTO bench.results
     SELECT format('bulk insert %s contacts (ms): trigger / none', n), ra, hb, NULL, ra / hb, true
-    FROM (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(a) v) p(ra),
-         (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(b) v) q(hb);
+    FROM bench.median(a) ra, bench.median(b) hb;
 END $$;
 SQL
 
@@ -222,19 +230,36 @@ tps() {  # role clients script
     $PGBIN/pgbench -n -M prepared -T "${PGBENCH_SECONDS:-10}" -c "$2" -j "$2" -U "$1" \
         -f "$BENCH_DIR/$3" introw_bench 2>&1 | awk '/^tps/ {print $3}'
 }
+# PGBENCH_ROUNDS pairs a number of clients, each side first in every other
+# pair; the medians, and the median of the pairs' ratios
+psql_pg -q -d introw_bench -c "CREATE TABLE bench.pgbench (clients int, rls float8, hand float8)"
 for clients in 1 8; do
-    rls=$(tps bench_app $clients rls.sql)
-    hand=$(tps postgres $clients hand.sql)
-    psql_pg -q -d introw_bench -c "INSERT INTO bench.results VALUES
-        ('pgbench TPS, $clients client(s): RLS / hand', $rls, $hand, NULL, $rls / $hand, NULL)"
+    for round in $(seq "${PGBENCH_ROUNDS:-3}"); do
+        if [ $((round % 2)) = 1 ]; then
+            rls=$(tps bench_app $clients rls.sql)
+            hand=$(tps postgres $clients hand.sql)
+        else
+            hand=$(tps postgres $clients hand.sql)
+            rls=$(tps bench_app $clients rls.sql)
+        fi
+        psql_pg -q -d introw_bench -c "INSERT INTO bench.pgbench VALUES ($clients, $rls, $hand)"
+    done
 done
+psql_pg -q -d introw_bench <<'SQL'
+INSERT INTO bench.results (case_name, rls_us, hand_us, ratio)
+SELECT format('pgbench TPS, %s client(s): RLS / hand', clients), bench.median(array_agg(rls)),
+       bench.median(array_agg(hand)), bench.median(array_agg(rls / hand))
+FROM bench.pgbench GROUP BY clients ORDER BY clients;
+SQL
 
 psql_pg -q -d introw_bench <<'SQL'
 \echo
 SELECT case_name AS "case", round(rls_us::numeric, 1) AS "RLS", round(hand_us::numeric, 1) AS "hand-written",
        round(ratio::numeric, 2) AS "RLS / hand", round(plain_us::numeric, 1) AS "plain-SQL policies",
-       round((plain_us / rls_us)::numeric, 1) AS "plain / RLS", same_rows AS "same rows"
+       round((plain_us / rls_us)::numeric, 1) AS "plain / RLS", same_rows AS "same rows",
+       queries AS "queries a loop"
 FROM bench.results;
 SQL
 echo "µs per query unless stated; $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB," \
-     "PostgreSQL $($PGBIN/postgres -V | awk '{print $3}'); $(date -u +%Y-%m-%d); SCALE=$SCALE N=$N ROUNDS=$ROUNDS"
+     "PostgreSQL $($PGBIN/postgres -V | awk '{print $3}'); $(date -u +%Y-%m-%d); SCALE=$SCALE N=$N ROUNDS=$ROUNDS PAIRS=$PAIRS TARGET_MS=$TARGET_MS PLAIN_MS=$PLAIN_MS" \
+     "PGBENCH_SECONDS=${PGBENCH_SECONDS:-10} PGBENCH_ROUNDS=${PGBENCH_ROUNDS:-3}"

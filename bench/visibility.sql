@@ -67,53 +67,102 @@ SELECT bench.define('switch_hand', $$SELECT array_agg(t.tab_id) INTO visible FRO
     WHERE tenant_id = 1 AND tab_id = ANY (visible)$$);
 
 
--- One benchmark row: rounds of the RLS loop (as bench_app, the principal
--- already set, search_path introw) and the hand-written loop (as the
--- superuser) back to back, each first in every other round, after one
--- untimed run of each; then the plain-SQL policies' loop (as bench_app,
--- search_path plain, after plain_setup).  Medians in microseconds per
--- query, and whether all return the same rows.  plain_loop NULL: the twin
--- of rls_loop (bench.define).
+-- Running one loop: the extension's as bench_app with search_path introw
+-- (the principal already set), the hand-written one as the superuser, the
+-- plain-SQL policies' one as bench_app with search_path plain after its
+-- set-up.  Each returns the loop's microseconds per query.
+CREATE FUNCTION bench.run_rls(fn text, n int) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t float8;
+BEGIN
+    EXECUTE 'SET ROLE bench_app';
+    PERFORM set_config('search_path', 'introw', false);
+    EXECUTE format('SELECT %s(%s)', fn, n) INTO t;
+    EXECUTE 'RESET ROLE';
+    RETURN t;
+END $$;
+CREATE FUNCTION bench.run_hand(fn text, n int) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t float8;
+BEGIN
+    PERFORM set_config('search_path', 'public', false);
+    EXECUTE format('SELECT %s(%s)', fn, n) INTO t;
+    RETURN t;
+END $$;
+CREATE FUNCTION bench.run_plain(setup text, fn text, n int) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t float8;
+BEGIN
+    EXECUTE 'SET ROLE bench_app';
+    PERFORM set_config('search_path', 'plain', false);
+    EXECUTE setup;
+    EXECUTE format('SELECT %s(%s)', fn, n) INTO t;
+    EXECUTE 'RESET ROLE';
+    RETURN t;
+END $$;
+
+CREATE FUNCTION bench.median(v float8[]) RETURNS float8 LANGUAGE sql IMMUTABLE AS
+$$ SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(v) x $$;
+
+-- One benchmark row.  The extension's loop (rls_fn) and the hand-written
+-- one (hand_fn) are timed in pairs, back to back, each first in every
+-- other pair; every loop lasts about bench.target_ms (the number of
+-- queries a loop is found from untimed loops of each).  bench.rounds
+-- rounds of bench.pairs pairs; each round starts with the plain-SQL
+-- policies' loop (plain_fn, its twin of rls_fn when NULL), at most
+-- bench.n queries and about bench.plain_ms (one query the first round),
+-- then one untimed query of each of the two, whose data the plain loop may
+-- have pushed out of the caches.  The row: the median times, the median of
+-- the pairs' ratios, and whether all three return the same rows (rls_rows
+-- and hand_rows, one query's md5 of its rows).
 CREATE TABLE bench.results (case_name text, rls_us float8, hand_us float8, plain_us float8,
-                            ratio float8, same_rows boolean);
-CREATE FUNCTION bench.measure(case_name text, rls_loop text, hand_loop text,
-                              rls_rows text, hand_rows text, rounds int,
-                              plain_setup text, plain_loop text DEFAULT NULL) RETURNS void
+                            ratio float8, same_rows boolean, queries int);
+CREATE FUNCTION bench.measure(case_name text, rls_fn text, hand_fn text,
+                              rls_rows text, hand_rows text,
+                              plain_setup text, plain_fn text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
+    rounds int := current_setting('bench.rounds')::int;
+    pairs int := current_setting('bench.pairs')::int;
+    target float8 := current_setting('bench.target_ms')::float8 * 1e3;
+    plain_target float8 := current_setting('bench.plain_ms')::float8 * 1e3;
+    plain_most int := current_setting('bench.n')::int;
+    plain_loop text := coalesce(plain_fn, rls_fn || '_in_plain');
+    m int;
+    np int := 1;
     a float8[] := '{}';
     b float8[] := '{}';
     c float8[] := '{}';
-    t float8;
+    q float8[] := '{}';
+    ta float8;
+    tb float8;
     x text;
     y text;
     z text;
 BEGIN
-    FOR r IN 0..rounds LOOP
-        FOR side IN 0..1 LOOP
-            IF (side + r) % 2 = 0 THEN
-                EXECUTE 'SET ROLE bench_app';
-                PERFORM set_config('search_path', 'introw', false);
-                EXECUTE 'SELECT ' || rls_loop INTO t;
-                EXECUTE 'RESET ROLE';
-                a := a || t;
+    -- untimed: loops of 1, 2, 4, ... queries until one lasts a quarter of
+    -- the target, which sizes the timed loops
+    m := 1;
+    LOOP
+        ta := greatest(bench.run_rls(rls_fn, m), bench.run_hand(hand_fn, m)) * m;
+        EXIT WHEN ta >= target / 4;
+        m := m * 2;
+    END LOOP;
+    m := ceil(target * m / ta);
+    FOR r IN 1..rounds LOOP
+        ta := bench.run_plain(plain_setup, plain_loop, np);
+        c := c || ta;
+        np := least(plain_most, greatest(1, ceil(plain_target / ta)::int));
+        PERFORM bench.run_rls(rls_fn, 1), bench.run_hand(hand_fn, 1);
+        FOR p IN 1..pairs LOOP
+            IF (r * pairs + p) % 2 = 0 THEN
+                ta := bench.run_rls(rls_fn, m);
+                tb := bench.run_hand(hand_fn, m);
             ELSE
-                PERFORM set_config('search_path', 'public', false);
-                EXECUTE 'SELECT ' || hand_loop INTO t;
-                b := b || t;
+                tb := bench.run_hand(hand_fn, m);
+                ta := bench.run_rls(rls_fn, m);
             END IF;
+            a := a || ta;
+            b := b || tb;
+            q := q || ta / tb;
         END LOOP;
-        IF r = 0 THEN       -- the untimed run
-            a := '{}';
-            b := '{}';
-        ELSE
-            EXECUTE 'SET ROLE bench_app';
-            PERFORM set_config('search_path', 'plain', false);
-            EXECUTE plain_setup;
-            EXECUTE 'SELECT ' || coalesce(plain_loop, replace(rls_loop, '_rls(', '_rls_in_plain(')) INTO t;
-            c := c || t;
-            EXECUTE 'RESET ROLE';
-        END IF;
     END LOOP;
     EXECUTE 'SET ROLE bench_app';
     PERFORM set_config('search_path', 'introw', false);
@@ -125,10 +174,8 @@ BEGIN
     PERFORM set_config('search_path', 'public', false);
     EXECUTE hand_rows INTO y;
     INSERT INTO bench.results
-    SELECT case_name, ra, hb, pc, ra / hb, x IS NOT DISTINCT FROM y AND (plain_loop IS NOT NULL OR z IS NOT DISTINCT FROM y)
-    FROM (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(a) v) p(ra),
-         (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(b) v) q(hb),
-         (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(c) v) w(pc);
+    VALUES (case_name, bench.median(a), bench.median(b), bench.median(c), bench.median(q),
+            x IS NOT DISTINCT FROM y AND (plain_fn IS NOT NULL OR z IS NOT DISTINCT FROM y), m);
 END $$;
 
 -- Bulk insert of n contacts into organisation 1, with the default-role
