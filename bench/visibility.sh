@@ -101,6 +101,7 @@ SELECT bench.define('pipeline_hand_admin', $$SELECT count(*), sum(amount) INTO c
     WHERE tenant_id = 1 AND object_type = 'deal'$$);
 SELECT bench.define('pipeline_hand_crm', format($$SELECT count(*), sum(amount) INTO c, s FROM introw.crm_objects
     WHERE tenant_id = 1 AND object_type = 'deal' AND org_id = ANY (%L::bigint[])$$, :'all_orgs'));
+SELECT bench.define('lookup_hand', format($$SELECT %L::bigint[] INTO visible$$, :'tabs'));
 SELECT bench.define('can_see_hand', format($$b := EXISTS (SELECT 1 FROM introw.crm_objects o
     WHERE o.object_id = 1 + (i * 7919) %% 500000 AND o.tenant_id = 1
       AND (o.org_id = 1 OR o.object_id = ANY (%L::bigint[])))$$, :'objs3'));
@@ -139,6 +140,12 @@ SELECT bench.measure('contact: can_see_object', 'bench.can_see_rls', 'bench.can_
     'SELECT count(*) FROM generate_series(1, 2000) i WHERE introw.can_see_object(1 + (i * 7919) % 500000)',
     format('SELECT count(*) FROM generate_series(1, 2000) i WHERE EXISTS (SELECT 1 FROM introw.crm_objects o WHERE o.object_id = 1 + (i * 7919) %% 500000 AND o.tenant_id = 1 AND (o.org_id = 1 OR o.object_id = ANY (%L)))', :'objs3'),
     :c3, 'bench.can_see_plain');
+-- the warm lookup: a statement of the principal's visible tab ids (from
+-- its cache, checked against the statement's snapshot) against a
+-- statement of the same ids as a constant; the difference is its cost
+SELECT bench.measure('contact: warm lookup, a statement of its visible tab ids', 'bench.lookup_rls', 'bench.lookup_hand',
+    'SELECT array(SELECT unnest(visible_tab_ids()) ORDER BY 1)::text', format('SELECT %L::bigint[]::text', :'tabs'),
+    :c3);
 
 -- the same contact through trusted JWT claims (PostgREST): no principal
 -- set, introw.trust_jwt_claims on, the claims in request.jwt.claims
