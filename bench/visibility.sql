@@ -104,8 +104,9 @@ $$ SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(v) x $$;
 
 -- One benchmark row.  The extension's loop (rls_fn) and the hand-written
 -- one (hand_fn) are timed in pairs, back to back, each first in every
--- other pair; every loop lasts about bench.target_ms (the number of
--- queries a loop is found from untimed loops of each).  bench.rounds
+-- other pair; a loop of the slower side lasts about bench.target_ms (the
+-- number of queries a loop, the same for both, is found from untimed loops
+-- of each).  bench.rounds
 -- rounds of bench.pairs pairs; each round starts with the plain-SQL
 -- policies' loop (plain_fn, its twin of rls_fn when NULL), at most
 -- bench.n queries and about bench.plain_ms (one query the first round),
@@ -148,11 +149,11 @@ BEGIN
         EXIT WHEN ta >= target / 4;
         m := m * 2;
     END LOOP;
-    m := ceil(target * m / ta);
+    m := ceil(greatest(target, 1) * m / greatest(ta, 1e-3));
     FOR r IN 1..rounds LOOP
         ta := bench.run_plain(plain_setup, plain_loop, np);
         c := c || ta;
-        np := least(plain_most, greatest(1, ceil(plain_target / ta)::int));
+        np := least(plain_most, greatest(1, ceil(plain_target / greatest(ta, 1))))::int;
         PERFORM bench.run_rls(rls_fn, 1), bench.run_hand(hand_fn, 1);
         FOR p IN 1..pairs LOOP
             IF (r * pairs + p) % 2 = 0 THEN
@@ -164,7 +165,7 @@ BEGIN
             END IF;
             a := a || ta;
             b := b || tb;
-            q := q || ta / tb;
+            q := q || ta / greatest(tb, 1e-3);
         END LOOP;
     END LOOP;
     EXECUTE 'SET ROLE bench_app';

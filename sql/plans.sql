@@ -594,7 +594,8 @@ BEGIN
         'introw.reads_whole_tenant(object_id, (SELECT false)) OR amount > 5000',
         'introw.reads_whole_tenant(org_id, (SELECT true))',
         'NOT introw.reads_whole_tenant(org_id, (SELECT false))',
-        'introw.reads_whole_tenant(org_id, (SELECT NULL::boolean)) IS NULL']) AS w LOOP
+        'introw.reads_whole_tenant(org_id, (SELECT NULL::boolean)) IS NULL',
+        'introw.reads_whole_tenant(object_id, (SELECT NULL::boolean)) IS NULL']) AS w LOOP
         EXECUTE q INTO n;
         counts := counts || n;
     END LOOP;
@@ -603,8 +604,28 @@ END $$;
 SELECT a.counts = b.counts AS same, a.counts[1] = (SELECT count(*) FROM introw.crm_objects) AS every_row,
        a.counts[4] = (SELECT count(org_id) FROM introw.crm_objects) AS of_an_organisation,
        a.counts[4] = a.counts[5] AS not_false_same,
-       a.counts[6] = (SELECT count(*) FROM introw.crm_objects) AS null_answers
+       a.counts[6] = (SELECT count(*) FROM introw.crm_objects) AS null_answers,
+       a.counts[7] = (SELECT count(*) FROM introw.crm_objects) AS null_answers_of_ids
 FROM pg_temp.whole_tenant_counts(true) a(counts), pg_temp.whole_tenant_counts(false) b(counts);
+ROLLBACK;
+-- A plan that answered the arm is made again when the column's NOT NULL
+-- is dropped: the call comes back, and a null id leaves its row out.
+BEGIN;
+CREATE TEMP TABLE whole_tenant_ids (id bigint NOT NULL);
+INSERT INTO whole_tenant_ids SELECT generate_series(1, 10);
+SET LOCAL plan_cache_mode = force_generic_plan;
+PREPARE not_false AS SELECT count(*) FROM whole_tenant_ids WHERE NOT introw.reads_whole_tenant(id, (SELECT false));
+EXPLAIN (COSTS OFF) EXECUTE not_false;
+ALTER TABLE whole_tenant_ids ALTER id DROP NOT NULL;
+INSERT INTO whole_tenant_ids VALUES (NULL);
+EXPLAIN (COSTS OFF) EXECUTE not_false;
+EXECUTE not_false;
+DEALLOCATE not_false;
+-- Only the extension's own arm, STRICT, is answered.
+ALTER FUNCTION introw.reads_whole_tenant(bigint, boolean) CALLED ON NULL INPUT;
+DELETE FROM whole_tenant_ids WHERE id IS NULL;
+ALTER TABLE whole_tenant_ids ALTER id SET NOT NULL;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM whole_tenant_ids WHERE NOT introw.reads_whole_tenant(id, (SELECT false));
 ROLLBACK;
 
 -- ---------------------------------------------------------------------------

@@ -30,9 +30,10 @@
  *
  * The same hook answers the whole-tenant arm in the filters of scans of a
  * table: reads_whole_tenant(id, reads) returns reads (policy_support.c),
- * null only where id is null, so where id is a NOT NULL column of the
- * scanned table the call is replaced by its argument reads, the policy's
- * initplan parameter.  A scan of the whole tenant (an admin's aggregate)
+ * null only where id is null (it is STRICT), so where id is a NOT NULL
+ * column of the scanned table the call is replaced by its argument reads,
+ * the policy's initplan parameter.  Dropping the column's NOT NULL
+ * invalidates the plan (it depends on the table).  A scan of the whole tenant (an admin's aggregate)
  * then reads one parameter a row instead of calling a function.
  *
  * introw.implied_quals (superuser) turns both off for the statements
@@ -43,6 +44,8 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -53,6 +56,7 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/builtins.h"
 #include "utils/syscache.h"
 
 bool		implied_quals_enabled = true;
@@ -173,6 +177,35 @@ NotNullColumn(Node *node, ScanOf *scan)
 	return not_null;
 }
 
+/*
+ * Is funcid the extension's own two-argument arm: STRICT, and the C
+ * function that returns its second argument (not a function of the same
+ * name someone altered or made)?
+ */
+static bool
+IsWholeTenantArm(Oid funcid)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	Form_pg_proc proc;
+	bool		isnull;
+	Datum		src;
+	bool		arm = false;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	proc = (Form_pg_proc) GETSTRUCT(tuple);
+	src = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
+	if (proc->proisstrict && proc->prolang == ClanguageId && !isnull)
+	{
+		char	   *name = TextDatumGetCString(src);
+
+		arm = strcmp(name, "introw_whole_tenant_arm") == 0;
+		pfree(name);
+	}
+	ReleaseSysCache(tuple);
+	return arm;
+}
+
 /* reads_whole_tenant(id, reads) of a NOT NULL id becomes reads. */
 static Node *
 AnswerWholeTenant(Node *node, ScanOf *scan)
@@ -183,8 +216,9 @@ AnswerWholeTenant(Node *node, ScanOf *scan)
 		return NULL;
 	if (IsA(node, FuncExpr) && list_length(((FuncExpr *) node)->args) == 2 &&
 		exprType(lsecond(((FuncExpr *) node)->args)) == BOOLOID &&
-		PolicyArmOf(node, &key) == TEST_WHOLE_TENANT && NotNullColumn(key, scan))
-		return copyObject(lsecond(((FuncExpr *) node)->args));
+		PolicyArmOf(node, &key) == TEST_WHOLE_TENANT && NotNullColumn(key, scan) &&
+		IsWholeTenantArm(((FuncExpr *) node)->funcid))
+		return AnswerWholeTenant(lsecond(((FuncExpr *) node)->args), scan);
 	return expression_tree_mutator(node, AnswerWholeTenant, scan);
 }
 
