@@ -32,9 +32,10 @@
  * table: reads_whole_tenant(id, reads) returns reads (policy_support.c),
  * null only where id is null (it is STRICT), so where id is a NOT NULL
  * column of the scanned table the call is replaced by its argument reads,
- * the policy's initplan parameter.  Dropping the column's NOT NULL
- * invalidates the plan (it depends on the table).  A scan of the whole tenant (an admin's aggregate)
- * then reads one parameter a row instead of calling a function.
+ * the policy's initplan parameter.  A scan of the whole tenant (an
+ * admin's aggregate) then reads one parameter a row instead of calling a
+ * function.  Dropping the column's NOT NULL invalidates the plan, which
+ * depends on the table.
  *
  * introw.implied_quals (superuser) turns both off for the statements
  * planned after, to compare.
