@@ -54,10 +54,10 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/builtins.h"
 #include "utils/syscache.h"
 
 bool		implied_quals_enabled = true;
