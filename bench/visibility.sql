@@ -68,34 +68,34 @@ SELECT bench.define('switch_hand', $$SELECT array_agg(t.tab_id) INTO visible FRO
     WHERE tenant_id = 1 AND tab_id = ANY (visible)$$);
 
 
--- Running one loop: the extension's as bench_app with search_path introw
--- (the principal already set), the hand-written one as the superuser, the
--- plain-SQL policies' one as bench_app with search_path plain after its
--- set-up.  Each returns the loop's microseconds per query.
-CREATE FUNCTION bench.run_rls(fn text, n int) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE t float8;
+-- bench.as_app(path, setup, query): query's one value, run as bench_app
+-- with that search_path (introw: this extension, the principal already
+-- set; plain: the plain-SQL policies) after setup (NULL: none).
+CREATE FUNCTION bench.as_app(path text, setup text, query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE v text;
 BEGIN
     EXECUTE 'SET ROLE bench_app';
-    PERFORM set_config('search_path', 'introw', false);
-    EXECUTE format('SELECT %s(%s)', fn, n) INTO t;
+    PERFORM set_config('search_path', path, false);
+    IF setup IS NOT NULL THEN
+        EXECUTE setup;
+    END IF;
+    EXECUTE query INTO v;
     EXECUTE 'RESET ROLE';
-    RETURN t;
+    RETURN v;
 END $$;
+
+-- Running one loop, microseconds per query: the extension's, the
+-- plain-SQL policies' (after its set-up), the hand-written one (as the
+-- superuser).
+CREATE FUNCTION bench.run_rls(fn text, n int) RETURNS float8 LANGUAGE sql AS
+$$ SELECT bench.as_app('introw', NULL, format('SELECT %s(%s)', fn, n))::float8 $$;
+CREATE FUNCTION bench.run_plain(setup text, fn text, n int) RETURNS float8 LANGUAGE sql AS
+$$ SELECT bench.as_app('plain', setup, format('SELECT %s(%s)', fn, n))::float8 $$;
 CREATE FUNCTION bench.run_hand(fn text, n int) RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE t float8;
 BEGIN
     PERFORM set_config('search_path', 'public', false);
     EXECUTE format('SELECT %s(%s)', fn, n) INTO t;
-    RETURN t;
-END $$;
-CREATE FUNCTION bench.run_plain(setup text, fn text, n int) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE t float8;
-BEGIN
-    EXECUTE 'SET ROLE bench_app';
-    PERFORM set_config('search_path', 'plain', false);
-    EXECUTE setup;
-    EXECUTE format('SELECT %s(%s)', fn, n) INTO t;
-    EXECUTE 'RESET ROLE';
     RETURN t;
 END $$;
 
@@ -168,13 +168,8 @@ BEGIN
             q := q || ta / greatest(tb, 1e-3);
         END LOOP;
     END LOOP;
-    EXECUTE 'SET ROLE bench_app';
-    PERFORM set_config('search_path', 'introw', false);
-    EXECUTE rls_rows INTO x;
-    PERFORM set_config('search_path', 'plain', false);
-    EXECUTE plain_setup;
-    EXECUTE rls_rows INTO z;
-    EXECUTE 'RESET ROLE';
+    x := bench.as_app('introw', NULL, rls_rows);
+    z := bench.as_app('plain', plain_setup, rls_rows);
     PERFORM set_config('search_path', 'public', false);
     EXECUTE hand_rows INTO y;
     INSERT INTO bench.results
