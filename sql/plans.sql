@@ -629,6 +629,154 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM whole_tenant_ids WHERE NOT introw.reads
 ROLLBACK;
 
 -- ---------------------------------------------------------------------------
+-- The principal's values as constants in scans compiled by JIT
+-- (src/principal_constants.c): a scan whose filter reads the policy's
+-- initplans of the principal compiles it again on its first call with
+-- their values, and a Gather sends its workers that filter.  Every
+-- statement here is compiled (jit_above_cost = 0) and scans its table.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION pg_temp.jit_settings(constants boolean, parallel boolean) RETURNS void
+LANGUAGE sql AS $$
+    SELECT count(set_config(s, v, true)) FROM (VALUES
+        ('introw.principal_constants', constants::text), ('jit', 'on'), ('jit_above_cost', '0'),
+        ('jit_inline_above_cost', '-1'), ('jit_optimize_above_cost', '-1'),
+        ('enable_indexscan', 'off'), ('enable_indexonlyscan', 'off'), ('enable_bitmapscan', 'off'),
+        ('max_parallel_workers_per_gather', CASE WHEN parallel THEN '2' ELSE '0' END),
+        ('parallel_leader_participation', (NOT parallel)::text),
+        ('parallel_setup_cost', '0'), ('parallel_tuple_cost', '0'),
+        ('min_parallel_table_scan_size', '0')) AS v(s, v);
+$$;
+-- The admin's filter, "$1 OR ...", never reads the contact's id (InitPlan
+-- 3): that initplan runs only when the filter is compiled again, which
+-- introw.principal_constants = off does not do.  (EXPLAIN prints JIT's
+-- own lines only with COSTS.)
+BEGIN;
+SELECT pg_temp.jit_settings(true, false);
+SET LOCAL ROLE regress_introw_plans;
+SELECT introw.set_user(1, true);
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*), sum(amount) FROM introw.deals;
+RESET ROLE;
+SET LOCAL introw.principal_constants = off;
+SET LOCAL ROLE regress_introw_plans;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*), sum(amount) FROM introw.deals;
+ROLLBACK;
+-- the application cannot turn it off
+SET ROLE regress_introw_plans;
+SET introw.principal_constants = off;
+RESET ROLE;
+
+-- The same rows with and without, in the leader and in two workers (the
+-- leader not scanning: a table this small it would scan alone), for
+-- every kind of principal: the deals' pipeline, a filter of the query's
+-- own around the policy's, the content items and the contacts.
+CREATE FUNCTION pg_temp.jit_totals(who text, constants boolean, parallel boolean,
+                                   OUT totals text, OUT gathered boolean)
+LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+    PERFORM pg_temp.jit_settings(constants, parallel);
+    SET LOCAL ROLE regress_introw_plans;
+    IF who LIKE 'contact %' THEN
+        PERFORM introw.set_contact(split_part(who, ' ', 2)::bigint, true);
+    ELSIF who LIKE 'user %' THEN
+        PERFORM introw.set_user(split_part(who, ' ', 2)::bigint, true);
+    ELSE
+        PERFORM introw.reset_principal();
+    END IF;
+    EXECUTE $q$SELECT concat_ws(' ',
+        (SELECT count(*) || '/' || coalesce(sum(amount), 0) || '/' || coalesce(sum(object_id), 0) FROM introw.deals),
+        (SELECT count(*) FROM introw.crm_objects WHERE org_id IS NULL OR amount > 50000 OR NOT (object_id > 100)),
+        (SELECT count(*) FROM introw.content_items),
+        (SELECT count(*) FROM introw.partner_contacts))$q$ INTO totals;
+    gathered := false;
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) SELECT count(*) FROM introw.deals' LOOP
+        gathered := gathered OR line LIKE '%Gather%';
+    END LOOP;
+    RESET ROLE;
+END $$;
+BEGIN;
+CREATE TEMP TABLE jit_totals AS
+SELECT who, p.parallel, a.totals AS constants, b.totals AS parameters, a.gathered
+FROM unnest(ARRAY['contact 3', 'contact 1', 'contact 46', 'user 1', 'user 2', 'nobody']) AS who,
+     unnest(ARRAY[false, true]) AS p(parallel),
+     LATERAL pg_temp.jit_totals(who, true, p.parallel) a, LATERAL pg_temp.jit_totals(who, false, p.parallel) b;
+COMMIT;
+SELECT who, bool_and(constants = parameters) AS same,
+       count(DISTINCT constants) = 1 AS same_in_workers,
+       bool_or(gathered) FILTER (WHERE parallel) AS workers, bool_or(gathered) FILTER (WHERE NOT parallel) AS leader_only,
+       min(constants) AS totals
+FROM jit_totals GROUP BY who ORDER BY who;
+
+-- One cached plan run for several principals in turn: each run compiles
+-- its own filter, with the principal of that run; the plan keeps its
+-- parameters.
+CREATE FUNCTION pg_temp.jit_cached() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE t text;
+BEGIN
+    SELECT count(*) || '/' || coalesce(sum(amount), 0) INTO t FROM introw.deals;
+    RETURN t;
+END $$;
+CREATE FUNCTION pg_temp.jit_in_turn(constants boolean) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    who text;
+    totals text[] := '{}';
+BEGIN
+    PERFORM pg_temp.jit_settings(constants, true);
+    PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
+    SET LOCAL ROLE regress_introw_plans;
+    FOREACH who IN ARRAY ARRAY['user 1', 'contact 3', 'user 2', 'contact 1', 'user 1'] LOOP
+        IF who LIKE 'contact %' THEN
+            PERFORM introw.set_contact(split_part(who, ' ', 2)::bigint, true);
+        ELSE
+            PERFORM introw.set_user(split_part(who, ' ', 2)::bigint, true);
+        END IF;
+        totals := totals || pg_temp.jit_cached();
+    END LOOP;
+    RESET ROLE;
+    RETURN array_to_string(totals, ' ');
+END $$;
+BEGIN;
+SELECT pg_temp.jit_in_turn(true) AS in_turn, pg_temp.jit_in_turn(true) = pg_temp.jit_in_turn(false) AS same,
+       pg_temp.jit_in_turn(true) = (SELECT string_agg(substring(j.constants FROM '^[0-9]+/[0-9]+'), ' ' ORDER BY o)
+                                    FROM unnest(ARRAY['user 1', 'contact 3', 'user 2', 'contact 1', 'user 1'])
+                                         WITH ORDINALITY AS w(who, o)
+                                    JOIN jit_totals j ON j.who = w.who AND j.parallel) AS each_its_own;
+ROLLBACK;
+
+-- A cursor opened as the admin: first read after a switch to contact 46,
+-- it returns the contact's deals (the initplans run at its first row);
+-- read on after the switch, it keeps the admin's answers, as an initplan
+-- does.  The same with and without.
+CREATE FUNCTION pg_temp.jit_cursor(constants boolean, switch_after int) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    c refcursor := 'jit_deals';
+    r record;
+    n bigint := 0;
+BEGIN
+    PERFORM pg_temp.jit_settings(constants, false);
+    SET LOCAL ROLE regress_introw_plans;
+    PERFORM introw.set_user(1, true);
+    OPEN c FOR SELECT object_id FROM introw.deals;
+    LOOP
+        IF n = switch_after THEN
+            PERFORM introw.set_contact(46, true);
+        END IF;
+        FETCH c INTO r;
+        EXIT WHEN NOT FOUND;
+        n := n + 1;
+    END LOOP;
+    CLOSE c;
+    RESET ROLE;
+    RETURN n;
+END $$;
+BEGIN;
+SELECT pg_temp.jit_cursor(true, 0) AS first_read_after, pg_temp.jit_cursor(false, 0) AS without,
+       pg_temp.jit_cursor(true, 1) AS read_on_after, pg_temp.jit_cursor(false, 1) AS without,
+       (SELECT split_part(split_part(constants, ' ', 1), '/', 1) FROM jit_totals WHERE who = 'contact 46' AND NOT parallel) AS contacts_own;
+ROLLBACK;
+SELECT introw.reset_principal();
+
+-- ---------------------------------------------------------------------------
 -- A principal's newest content items: the item merge (src/item_merge.c)
 -- reads each visible tab's items in created_at order from the (tenant_id,
 -- tab_id, created_at) index and merges them, fetching from the heap only

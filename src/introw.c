@@ -6,7 +6,9 @@
  * when listed in shared_preload_libraries).  Registers, once per backend,
  * the transaction callbacks and utility hook of the principal, the
  * executor hook that hands it to parallel workers, the planner hook of
- * the ordered scans (CRM objects, content items) and the relcache
+ * the ordered scans (CRM objects, content items), the executor hook that
+ * gives scans compiled by JIT the principal's values as constants
+ * (principal_constants.c) and the relcache
  * callback of the visibility stamps, defines the settings (CRM sync, the
  * size of the visibility cache, trust in JWT claims, and the one that
  * carries the principal to parallel workers), and reserves the "introw."
@@ -35,6 +37,7 @@ _PG_init(void)
 	TokenDefineSetting();
 	OrderedScansInit();
 	ImpliedQualsInit();
+	PrincipalConstantsInit();
 	MarkGUCPrefixReserved("introw");
 	PrincipalRegisterCallbacks();
 	PrincipalInstallHooks();

@@ -11,6 +11,7 @@
  * contact_tabs.c      the tabs a contact sees (shared rooms' part kept per role)
  * visibility.c        SQL-callable visibility functions used by policies
  * policy_support.c    read policies' membership tests and planner support
+ * principal_constants.c  the principal as constants in scans compiled by JIT
  * scan_support.c      what the ordered scans share (scans.h)
  * ordered_scan.c      a contact's CRM objects merged in created_at order
  * item_merge.c        a principal's content items merged from its tabs
@@ -160,6 +161,9 @@ extern bool PolicyInitplanOf(struct PlannerInfo *root, Node *node, const char *f
 /* implied_quals.c */
 extern bool implied_quals_enabled;
 extern void ImpliedQualsInit(void);
+
+/* principal_constants.c */
+extern void PrincipalConstantsInit(void);
 
 /* scan_support.c: the ordered scans (scans.h) */
 extern void OrderedScansInit(void);

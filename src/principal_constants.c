@@ -1,0 +1,498 @@
+/*-------------------------------------------------------------------------
+ * principal_constants.c
+ *		The principal's values as constants in scans compiled by JIT.
+ *
+ * A read policy takes the principal's tenant, its contact id and whether
+ * it reads the whole tenant from initplans, (SELECT
+ * introw.current_tenant_id()) and the like: each is called once an
+ * execution, and one plan serves every principal.  A scan's filter then
+ * reads them as parameters on every row.  Interpreted, a parameter costs
+ * about what a constant costs; compiled by JIT (a scan large enough: an
+ * admin's or a CRM user's whole pipeline), a parameter is a call on every
+ * row where a constant is written into the code, and the policy's
+ * "$1 OR ..." is tested on every row where the constant decides it once.
+ *
+ * So, in a plan compiled by JIT, a sequential scan whose filter reads
+ * initplans of the principal compiles its filter again on its first call,
+ * with their values as constants and an AND, OR or NOT they decide
+ * reduced; a Gather whose workers run such a scan sends them that filter,
+ * in a copy of its child plan, on its first call (the plan itself is
+ * cached and shared, and EXPLAIN shows it: the copy is put back once the
+ * workers have it).
+ *
+ * What a statement sees does not change:
+ *	 - the initplans run when PostgreSQL would run them: at the scan's first
+ *	   call, just before its filter would first read them, or when the
+ *	   Gather starts its workers, which is when the Gather evaluates them
+ *	   itself; they have no parameters of their own, so they never run
+ *	   again;
+ *	 - only the extension's own C functions of the principal are
+ *	   recognised: they read the principal in force and have no side
+ *	   effects, so running one that a filter would have skipped (the
+ *	   contact's id, once the whole tenant is read) changes nothing;
+ *	 - a filter holding a subplan is left as it is.
+ *
+ * introw.principal_constants (superuser, default on) turns it off for the
+ * executions that start after.
+ *-------------------------------------------------------------------------
+ */
+#include "introw.h"
+
+#include "access/parallel.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
+#include "executor/executor.h"
+#include "executor/nodeSubplan.h"
+#include "jit/jit.h"
+#include "lib/ilist.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+static bool principal_constants_enabled = true;
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+
+/* A statement's initplans of the principal. */
+typedef struct Inlining
+{
+	EState	   *estate;
+	Bitmapset  *params;			/* the parameters they set */
+	List	   *initplans;		/* their SubPlanStates */
+	int			scans;			/* scans given a first call */
+} Inlining;
+
+/* A node whose first call compiles or sends the filters again. */
+typedef struct FirstCall
+{
+	dlist_node	node;
+	PlanState  *ps;
+	ExecProcNodeMtd real;		/* the node's own ExecProcNode */
+	Inlining   *inl;
+} FirstCall;
+
+/* Nodes not called yet, of every execution in progress. */
+static dlist_head first_calls = DLIST_STATIC_INIT(first_calls);
+
+/* Is funcid one of the extension's C functions of the principal? */
+static bool
+IsPrincipalFunction(Oid funcid)
+{
+	static const char *const symbols[] = {
+		"introw_current_tenant_id", "introw_current_contact_id",
+		"introw_current_user_id", "introw_current_reads_whole_tenant"
+	};
+	const char *library_name = "introw_roles";
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	Form_pg_proc proc;
+	Datum		src;
+	Datum		bin;
+	bool		src_null;
+	bool		bin_null;
+	bool		found = false;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	proc = (Form_pg_proc) GETSTRUCT(tuple);
+	src = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &src_null);
+	bin = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_probin, &bin_null);
+	if (proc->prolang == ClanguageId && proc->pronargs == 0 &&
+		proc->provolatile != PROVOLATILE_VOLATILE && !proc->proretset &&
+		!src_null && !bin_null)
+	{
+		char	   *name = TextDatumGetCString(src);
+		char	   *library = TextDatumGetCString(bin);
+		size_t		length = strlen(library);
+
+		for (size_t i = 0; i < lengthof(symbols) && !found; i++)
+			found = strcmp(name, symbols[i]) == 0;
+		found = found && length >= strlen(library_name) &&
+			strcmp(library + length - strlen(library_name), library_name) == 0;
+		pfree(name);
+		pfree(library);
+	}
+	ReleaseSysCache(tuple);
+	return found;
+}
+
+/*
+ * Is sstate an initplan (SELECT f()) of such a function, of no parameters
+ * of its own (so never evaluated again), not run yet?
+ */
+static bool
+IsPrincipalInitplan(SubPlanState *sstate, EState *estate)
+{
+	SubPlan    *subplan = sstate->subplan;
+	Plan	   *plan = sstate->planstate ? sstate->planstate->plan : NULL;
+	Expr	   *expr;
+	int			paramid;
+
+	if (plan == NULL || subplan->subLinkType != EXPR_SUBLINK ||
+		list_length(subplan->setParam) != 1 || subplan->parParam != NIL ||
+		subplan->args != NIL)
+		return false;
+	paramid = linitial_int(subplan->setParam);
+	if (estate->es_param_exec_vals[paramid].execPlan != sstate)
+		return false;
+	if (!IsA(plan, Result) || plan->lefttree != NULL || plan->qual != NIL ||
+		((Result *) plan)->resconstantqual != NULL || !bms_is_empty(plan->extParam) ||
+		list_length(plan->targetlist) != 1)
+		return false;
+	expr = linitial_node(TargetEntry, plan->targetlist)->expr;
+	return IsA(expr, FuncExpr) && ((FuncExpr *) expr)->args == NIL &&
+		IsPrincipalFunction(((FuncExpr *) expr)->funcid);
+}
+
+static bool
+FindInitplans(PlanState *ps, Inlining *inl)
+{
+	ListCell   *lc;
+
+	if (ps == NULL)
+		return false;
+	foreach(lc, ps->initPlan)
+	{
+		SubPlanState *sstate = lfirst_node(SubPlanState, lc);
+
+		if (IsPrincipalInitplan(sstate, inl->estate))
+		{
+			inl->params = bms_add_member(inl->params, linitial_int(sstate->subplan->setParam));
+			inl->initplans = lappend(inl->initplans, sstate);
+		}
+	}
+	return planstate_tree_walker(ps, FindInitplans, inl);
+}
+
+/* The PARAM_EXEC ids an expression reads. */
+static bool
+ParamsOf(Node *node, Bitmapset **params)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		*params = bms_add_member(*params, ((Param *) node)->paramid);
+	return expression_tree_walker(node, ParamsOf, params);
+}
+
+/* The principal's parameters a sequential scan's filter reads (none: leave it). */
+static Bitmapset *
+FilterReads(Plan *plan, Inlining *inl)
+{
+	Bitmapset  *read = NULL;
+
+	if (!IsA(plan, SeqScan))
+		return NULL;
+	if (plan->qual == NIL || contain_subplans((Node *) plan->qual))
+		return NULL;
+	ParamsOf((Node *) plan->qual, &read);
+	return bms_int_members(read, inl->params);
+}
+
+/* An AND, OR or NOT some of whose arguments are now constants, reduced. */
+static Node *
+Reduce(BoolExpr *expr)
+{
+	bool		is_and = expr->boolop == AND_EXPR;
+	List	   *args = NIL;
+	ListCell   *lc;
+
+	if (expr->boolop == NOT_EXPR)
+	{
+		Const	   *arg = linitial(expr->args);
+
+		if (IsA(arg, Const) && !arg->constisnull)
+			return makeBoolConst(!DatumGetBool(arg->constvalue), false);
+		return (Node *) expr;
+	}
+	foreach(lc, expr->args)
+	{
+		Const	   *arg = lfirst(lc);
+
+		if (!IsA(arg, Const) || arg->constisnull)
+			args = lappend(args, arg);
+		else if (DatumGetBool(arg->constvalue) != is_and)
+			return makeBoolConst(!is_and, false);	/* true decides an OR */
+		/* else: false in an OR, true in an AND, drops out */
+	}
+	if (args == NIL)
+		return makeBoolConst(is_and, false);
+	if (list_length(args) == 1)
+		return linitial(args);
+	expr->args = args;
+	return (Node *) expr;
+}
+
+typedef struct Substitution
+{
+	Bitmapset  *params;
+	ParamExecData *values;
+} Substitution;
+
+static Node *
+WithConstantsMutator(Node *node, Substitution *sub)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC &&
+		bms_is_member(((Param *) node)->paramid, sub->params))
+	{
+		Param	   *param = (Param *) node;
+		ParamExecData *prm = &sub->values[param->paramid];
+		int16		typlen;
+		bool		typbyval;
+
+		get_typlenbyval(param->paramtype, &typlen, &typbyval);
+		return (Node *) makeConst(param->paramtype, param->paramtypmod, param->paramcollid,
+								  typlen, prm->isnull ? (Datum) 0 :
+								  datumCopy(prm->value, typbyval, typlen),
+								  prm->isnull, typbyval);
+	}
+	node = expression_tree_mutator(node, WithConstantsMutator, sub);
+	if (IsA(node, BoolExpr))
+		return Reduce((BoolExpr *) node);
+	return node;
+}
+
+/* A filter (implicit AND) with the values of params, which have run. */
+static List *
+WithConstants(List *qual, Bitmapset *params, EState *estate)
+{
+	Substitution sub = {params, estate->es_param_exec_vals};
+	Node	   *explicit = (Node *) make_ands_explicit(qual);
+
+	return make_ands_implicit((Expr *) WithConstantsMutator(explicit, &sub));
+}
+
+/* Run the initplans that set params and have not run. */
+static void
+RunInitplans(Bitmapset *params, Inlining *inl)
+{
+	ExprContext *econtext = GetPerTupleExprContext(inl->estate);
+	ListCell   *lc;
+
+	foreach(lc, inl->initplans)
+	{
+		SubPlanState *sstate = lfirst_node(SubPlanState, lc);
+		int			paramid = linitial_int(sstate->subplan->setParam);
+
+		if (bms_is_member(paramid, params) &&
+			inl->estate->es_param_exec_vals[paramid].execPlan != NULL)
+			ExecSetParamPlan(sstate, econtext);
+	}
+}
+
+/* Remove ps's first call from the list; the node's own ExecProcNode back. */
+static FirstCall *
+TakeFirstCall(PlanState *ps)
+{
+	dlist_iter	iter;
+
+	dlist_foreach(iter, &first_calls)
+	{
+		FirstCall  *fc = dlist_container(FirstCall, node, iter.cur);
+
+		if (fc->ps == ps)
+		{
+			dlist_delete(&fc->node);
+			if (ps->ExecProcNode == ps->ExecProcNodeReal)
+				ps->ExecProcNode = fc->real;
+			ps->ExecProcNodeReal = fc->real;
+			return fc;
+		}
+	}
+	elog(ERROR, "introw: no first call registered for a plan node");
+	return NULL;				/* keep compiler quiet */
+}
+
+/* A scan's first call: its filter compiled with the principal's values. */
+static TupleTableSlot *
+ScanFirstCall(PlanState *ps)
+{
+	FirstCall  *fc = TakeFirstCall(ps);
+	EState	   *estate = fc->inl->estate;
+	Bitmapset  *read = FilterReads(ps->plan, fc->inl);
+	MemoryContext old;
+
+	RunInitplans(read, fc->inl);
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	ps->qual = ExecInitQual(WithConstants(ps->plan->qual, read, estate), ps);
+	MemoryContextSwitchTo(old);
+	return fc->real(ps);
+}
+
+/* In a copy of a plan tree, the scans' filters with the values of params. */
+static int
+PatchPlan(Plan *plan, Bitmapset *params, EState *estate)
+{
+	ListCell   *lc;
+	List	   *children = NIL;
+	int			patched = 0;
+	Inlining	only = {estate, params};
+	Bitmapset  *read;
+
+	if (plan == NULL)
+		return 0;
+	check_stack_depth();
+	read = FilterReads(plan, &only);
+	if (read != NULL)
+	{
+		plan->qual = WithConstants(plan->qual, read, estate);
+		patched++;
+	}
+	if (IsA(plan, Append))
+		children = ((Append *) plan)->appendplans;
+	else if (IsA(plan, MergeAppend))
+		children = ((MergeAppend *) plan)->mergeplans;
+	else if (IsA(plan, SubqueryScan))
+		children = list_make1(((SubqueryScan *) plan)->subplan);
+	else if (IsA(plan, CustomScan))
+		children = ((CustomScan *) plan)->custom_plans;
+	foreach(lc, children)
+		patched += PatchPlan(lfirst(lc), params, estate);
+	return patched + PatchPlan(plan->lefttree, params, estate) +
+		PatchPlan(plan->righttree, params, estate);
+}
+
+/*
+ * A Gather's first call: where it starts workers, it evaluates the
+ * initplans it sends them and sends its child plan; the child plan it
+ * sends is a copy with their values in the scans' filters.
+ */
+static TupleTableSlot *
+GatherFirstCall(PlanState *ps)
+{
+	FirstCall  *fc = TakeFirstCall(ps);
+	EState	   *estate = fc->inl->estate;
+	PlanState  *child = outerPlanState(ps);
+	Plan	   *original = child->plan;
+	Bitmapset  *sent;
+	int			workers;
+	TupleTableSlot *slot;
+
+	if (IsA(ps, GatherState))
+	{
+		sent = ((Gather *) ps->plan)->initParam;
+		workers = ((Gather *) ps->plan)->num_workers;
+	}
+	else
+	{
+		sent = ((GatherMerge *) ps->plan)->initParam;
+		workers = ((GatherMerge *) ps->plan)->num_workers;
+	}
+	sent = bms_intersect(sent, fc->inl->params);
+	if (sent != NULL && workers > 0 && estate->es_use_parallel_mode)
+	{
+		MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+		Plan	   *copy = copyObject(original);
+
+		RunInitplans(sent, fc->inl);
+		if (PatchPlan(copy, sent, estate) > 0)
+			child->plan = copy;
+		MemoryContextSwitchTo(old);
+	}
+	PG_TRY();
+	{
+		slot = fc->real(ps);
+	}
+	PG_FINALLY();
+	{
+		child->plan = original;
+	}
+	PG_END_TRY();
+	return slot;
+}
+
+/* The execution's state is freed: its nodes never called leave the list. */
+static void
+ForgetFirstCalls(void *arg)
+{
+	dlist_mutable_iter iter;
+
+	dlist_foreach_modify(iter, &first_calls)
+	{
+		FirstCall  *fc = dlist_container(FirstCall, node, iter.cur);
+
+		if (fc->inl == arg)
+			dlist_delete(&fc->node);
+	}
+}
+
+static void
+AddFirstCall(PlanState *ps, ExecProcNodeMtd function, Inlining *inl)
+{
+	FirstCall  *fc = palloc0(sizeof(FirstCall));
+
+	fc->ps = ps;
+	fc->real = ps->ExecProcNodeReal;
+	fc->inl = inl;
+	dlist_push_head(&first_calls, &fc->node);
+	ExecSetExecProcNode(ps, function);
+}
+
+/* Scans whose filters read the principal, and the Gathers above them. */
+static bool
+AddFirstCalls(PlanState *ps, Inlining *inl)
+{
+	int			before = inl->scans;
+
+	if (ps == NULL)
+		return false;
+	/* every child: the walker stops at the first that returns true */
+	planstate_tree_walker(ps, AddFirstCalls, inl);
+	if (FilterReads(ps->plan, inl) != NULL)
+	{
+		AddFirstCall(ps, ScanFirstCall, inl);
+		inl->scans++;
+	}
+	else if (inl->scans > before && (IsA(ps, GatherState) || IsA(ps, GatherMergeState)))
+		AddFirstCall(ps, GatherFirstCall, inl);
+	return false;
+}
+
+static void
+PrincipalConstantsStart(QueryDesc *queryDesc, int eflags)
+{
+	EState	   *estate;
+	Inlining   *inl;
+	MemoryContext old;
+
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+	estate = queryDesc->estate;
+	if (!principal_constants_enabled || IsParallelWorker() ||
+		(eflags & EXEC_FLAG_EXPLAIN_ONLY) || queryDesc->planstate == NULL ||
+		!(estate->es_jit_flags & PGJIT_PERFORM) || !(estate->es_jit_flags & PGJIT_EXPR))
+		return;
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	inl = palloc0(sizeof(Inlining));
+	inl->estate = estate;
+	FindInitplans(queryDesc->planstate, inl);
+	if (inl->params != NULL)
+	{
+		MemoryContextCallback *forget = palloc0(sizeof(MemoryContextCallback));
+
+		forget->func = ForgetFirstCalls;
+		forget->arg = inl;
+		MemoryContextRegisterResetCallback(estate->es_query_cxt, forget);
+		AddFirstCalls(queryDesc->planstate, inl);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+void
+PrincipalConstantsInit(void)
+{
+	DefineCustomBoolVariable("introw.principal_constants",
+							 "Scans compiled by JIT read the principal's values as constants.",
+							 "Off leaves their filters reading the policy's initplans on every row (results are the same).",
+							 &principal_constants_enabled, true, PGC_SUSET, 0, NULL, NULL, NULL);
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = PrincipalConstantsStart;
+}
