@@ -635,11 +635,13 @@ ROLLBACK;
 -- their values, and a Gather sends its workers that filter.  Every
 -- statement here is compiled (jit_above_cost = 0) and scans its table.
 -- ---------------------------------------------------------------------------
-CREATE FUNCTION pg_temp.jit_settings(constants boolean, parallel boolean) RETURNS void
-LANGUAGE sql AS $$
+-- (optimised: LLVM's optimisation passes too; never inlining, which would
+-- read the bitcode of whichever build installed it last)
+CREATE FUNCTION pg_temp.jit_settings(constants boolean, parallel boolean, optimised boolean DEFAULT false)
+RETURNS void LANGUAGE sql AS $$
     SELECT count(set_config(s, v, true)) FROM (VALUES
         ('introw.principal_constants', constants::text), ('jit', 'on'), ('jit_above_cost', '0'),
-        ('jit_inline_above_cost', '-1'), ('jit_optimize_above_cost', '-1'),
+        ('jit_inline_above_cost', '-1'), ('jit_optimize_above_cost', CASE WHEN optimised THEN '0' ELSE '-1' END),
         ('enable_indexscan', 'off'), ('enable_indexonlyscan', 'off'), ('enable_bitmapscan', 'off'),
         ('max_parallel_workers_per_gather', CASE WHEN parallel THEN '2' ELSE '0' END),
         ('parallel_leader_participation', (NOT parallel)::text),
@@ -665,16 +667,18 @@ SET ROLE regress_introw_plans;
 SET introw.principal_constants = off;
 RESET ROLE;
 
--- The same rows with and without, in the leader and in two workers (the
--- leader not scanning: a table this small it would scan alone), for
--- every kind of principal: the deals' pipeline, a filter of the query's
--- own around the policy's, the content items and the contacts.
-CREATE FUNCTION pg_temp.jit_totals(who text, constants boolean, parallel boolean,
+-- The same rows with and without, in the leader, in two workers (the
+-- leader not scanning: a table this small it would scan alone), and
+-- optimised, for every kind of principal: the deals' pipeline, a filter
+-- of the query's own around the policy's, the content items, the
+-- contacts, a scan run again for each row of a correlated subquery (its
+-- filter reads the outer row too), and a Gather Merge.
+CREATE FUNCTION pg_temp.jit_totals(who text, constants boolean, mode text,
                                    OUT totals text, OUT gathered boolean)
 LANGUAGE plpgsql AS $$
 DECLARE line text;
 BEGIN
-    PERFORM pg_temp.jit_settings(constants, parallel);
+    PERFORM pg_temp.jit_settings(constants, mode = 'workers', mode = 'optimised');
     SET LOCAL ROLE regress_introw_plans;
     IF who LIKE 'contact %' THEN
         PERFORM introw.set_contact(split_part(who, ' ', 2)::bigint, true);
@@ -687,7 +691,11 @@ BEGIN
         (SELECT count(*) || '/' || coalesce(sum(amount), 0) || '/' || coalesce(sum(object_id), 0) FROM introw.deals),
         (SELECT count(*) FROM introw.crm_objects WHERE org_id IS NULL OR amount > 50000 OR NOT (object_id > 100)),
         (SELECT count(*) FROM introw.content_items),
-        (SELECT count(*) FROM introw.partner_contacts))$q$ INTO totals;
+        (SELECT count(*) FROM introw.partner_contacts),
+        (SELECT string_agg(n::text, '/') FROM (SELECT (SELECT count(*) FROM introw.deals d WHERE d.amount > g * 25000) AS n
+                                             FROM generate_series(1, 3) g) q),
+        (SELECT md5(string_agg(object_id::text, ',')) FROM (SELECT object_id FROM introw.deals
+                                                            ORDER BY amount DESC, object_id LIMIT 40) q))$q$ INTO totals;
     gathered := false;
     FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) SELECT count(*) FROM introw.deals' LOOP
         gathered := gathered OR line LIKE '%Gather%';
@@ -696,16 +704,24 @@ BEGIN
 END $$;
 BEGIN;
 CREATE TEMP TABLE jit_totals AS
-SELECT who, p.parallel, a.totals AS constants, b.totals AS parameters, a.gathered
+SELECT who, m.mode, m.mode = 'workers' AS parallel, a.totals AS constants, b.totals AS parameters, a.gathered
 FROM unnest(ARRAY['contact 3', 'contact 1', 'contact 46', 'user 1', 'user 2', 'nobody']) AS who,
-     unnest(ARRAY[false, true]) AS p(parallel),
-     LATERAL pg_temp.jit_totals(who, true, p.parallel) a, LATERAL pg_temp.jit_totals(who, false, p.parallel) b;
+     unnest(ARRAY['leader', 'workers', 'optimised']) AS m(mode),
+     LATERAL pg_temp.jit_totals(who, true, m.mode) a, LATERAL pg_temp.jit_totals(who, false, m.mode) b;
 COMMIT;
 SELECT who, bool_and(constants = parameters) AS same,
-       count(DISTINCT constants) = 1 AS same_in_workers,
+       count(DISTINCT constants) = 1 AS same_in_every_mode,
        bool_or(gathered) FILTER (WHERE parallel) AS workers, bool_or(gathered) FILTER (WHERE NOT parallel) AS leader_only,
-       min(constants) AS totals
+       min(regexp_replace(constants, ' [0-9a-f]{32}$', '')) AS totals
 FROM jit_totals GROUP BY who ORDER BY who;
+-- the plans of the last two, in workers
+BEGIN;
+SELECT pg_temp.jit_settings(true, true);
+SET LOCAL ROLE regress_introw_plans;
+SELECT introw.set_contact(3, true);
+EXPLAIN (COSTS OFF) SELECT (SELECT count(*) FROM introw.deals d WHERE d.amount > g * 25000) FROM generate_series(1, 3) g;
+EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals ORDER BY amount DESC, object_id LIMIT 40;
+ROLLBACK;
 
 -- One cached plan run for several principals in turn: each run compiles
 -- its own filter, with the principal of that run; the plan keeps its
@@ -772,7 +788,7 @@ END $$;
 BEGIN;
 SELECT pg_temp.jit_cursor(true, 0) AS first_read_after, pg_temp.jit_cursor(false, 0) AS without,
        pg_temp.jit_cursor(true, 1) AS read_on_after, pg_temp.jit_cursor(false, 1) AS without,
-       (SELECT split_part(split_part(constants, ' ', 1), '/', 1) FROM jit_totals WHERE who = 'contact 46' AND NOT parallel) AS contacts_own;
+       (SELECT split_part(split_part(constants, ' ', 1), '/', 1) FROM jit_totals WHERE who = 'contact 46' AND mode = 'leader') AS contacts_own;
 ROLLBACK;
 SELECT introw.reset_principal();
 

@@ -21,16 +21,22 @@
  * workers have it).
  *
  * What a statement sees does not change:
- *	 - the initplans run when PostgreSQL would run them: at the scan's first
- *	   call, just before its filter would first read them, or when the
- *	   Gather starts its workers, which is when the Gather evaluates them
- *	   itself; they have no parameters of their own, so they never run
- *	   again;
+ *	 - the initplans run at the scan's first call, just before its filter
+ *	   reads its first row, or when the Gather starts its workers, which is
+ *	   when the Gather evaluates them itself; they have no parameters of
+ *	   their own, so they never run again.  They also run where PostgreSQL
+ *	   would not have run them (an empty table; an initplan the filter
+ *	   skips, the contact's id once the whole tenant is read): EXPLAIN
+ *	   ANALYZE shows them run;
  *	 - only the extension's own C functions of the principal are
- *	   recognised: they read the principal in force and have no side
- *	   effects, so running one that a filter would have skipped (the
- *	   contact's id, once the whole tenant is read) changes nothing;
+ *	   recognised (by address): they read the principal in force and have
+ *	   no side effects, so running one sooner in the same run returns the
+ *	   same answer;
  *	 - a filter holding a subplan is left as it is.
+ *
+ * Their Result nodes project by the interpreter: running one must not
+ * emit the statement's compiled code before the new filters join it (one
+ * compilation for the statement where possible, not one more a scan).
  *
  * introw.principal_constants (superuser, default on) turns it off for the
  * executions that start after.
@@ -49,7 +55,6 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
-#include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -74,50 +79,38 @@ typedef struct FirstCall
 	PlanState  *ps;
 	ExecProcNodeMtd real;		/* the node's own ExecProcNode */
 	Inlining   *inl;
+	bool		done;			/* called once */
 } FirstCall;
 
-/* Nodes not called yet, of every execution in progress. */
+/* The nodes wrapped, of every execution in progress. */
 static dlist_head first_calls = DLIST_STATIC_INIT(first_calls);
+
+/* the functions of the principal (principal.c, visibility.c) */
+extern Datum introw_current_tenant_id(PG_FUNCTION_ARGS);
+extern Datum introw_current_contact_id(PG_FUNCTION_ARGS);
+extern Datum introw_current_user_id(PG_FUNCTION_ARGS);
+extern Datum introw_current_reads_whole_tenant(PG_FUNCTION_ARGS);
 
 /* Is funcid one of the extension's C functions of the principal? */
 static bool
 IsPrincipalFunction(Oid funcid)
 {
-	static const char *const symbols[] = {
-		"introw_current_tenant_id", "introw_current_contact_id",
-		"introw_current_user_id", "introw_current_reads_whole_tenant"
-	};
-	const char *library_name = "introw_roles";
 	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-	Form_pg_proc proc;
-	Datum		src;
-	Datum		bin;
-	bool		src_null;
-	bool		bin_null;
-	bool		found = false;
+	bool		in_c;
+	FmgrInfo	flinfo;
 
 	if (!HeapTupleIsValid(tuple))
 		return false;
-	proc = (Form_pg_proc) GETSTRUCT(tuple);
-	src = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &src_null);
-	bin = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_probin, &bin_null);
-	if (proc->prolang == ClanguageId && proc->pronargs == 0 &&
-		proc->provolatile != PROVOLATILE_VOLATILE && !proc->proretset &&
-		!src_null && !bin_null)
-	{
-		char	   *name = TextDatumGetCString(src);
-		char	   *library = TextDatumGetCString(bin);
-		size_t		length = strlen(library);
-
-		for (size_t i = 0; i < lengthof(symbols) && !found; i++)
-			found = strcmp(name, symbols[i]) == 0;
-		found = found && length >= strlen(library_name) &&
-			strcmp(library + length - strlen(library_name), library_name) == 0;
-		pfree(name);
-		pfree(library);
-	}
+	in_c = ((Form_pg_proc) GETSTRUCT(tuple))->prolang == ClanguageId &&
+		((Form_pg_proc) GETSTRUCT(tuple))->pronargs == 0;
 	ReleaseSysCache(tuple);
-	return found;
+	if (!in_c)
+		return false;
+	fmgr_info(funcid, &flinfo);
+	return flinfo.fn_addr == introw_current_tenant_id ||
+		flinfo.fn_addr == introw_current_contact_id ||
+		flinfo.fn_addr == introw_current_user_id ||
+		flinfo.fn_addr == introw_current_reads_whole_tenant;
 }
 
 /*
@@ -161,8 +154,15 @@ FindInitplans(PlanState *ps, Inlining *inl)
 
 		if (IsPrincipalInitplan(sstate, inl->estate))
 		{
+			PlanState  *result = sstate->planstate;
+
 			inl->params = bms_add_member(inl->params, linitial_int(sstate->subplan->setParam));
 			inl->initplans = lappend(inl->initplans, sstate);
+			/* interpreted: running it must not emit the statement's code */
+			result->ps_ProjInfo = ExecBuildProjectionInfo(result->plan->targetlist,
+														  result->ps_ExprContext,
+														  result->ps_ResultTupleSlot,
+														  NULL, NULL);
 		}
 	}
 	return planstate_tree_walker(ps, FindInitplans, inl);
@@ -190,7 +190,8 @@ FilterReads(Plan *plan, Inlining *inl)
 	if (plan->qual == NIL || contain_subplans((Node *) plan->qual))
 		return NULL;
 	ParamsOf((Node *) plan->qual, &read);
-	return bms_int_members(read, inl->params);
+	read = bms_int_members(read, inl->params);
+	return bms_is_empty(read) ? NULL : read;
 }
 
 /* An AND, OR or NOT some of whose arguments are now constants, reduced. */
@@ -286,9 +287,13 @@ RunInitplans(Bitmapset *params, Inlining *inl)
 	}
 }
 
-/* Remove ps's first call from the list; the node's own ExecProcNode back. */
+/*
+ * ps's entry.  The node's own ExecProcNode goes back in place of the
+ * wrapper; where another module wrapped the node after this one, its
+ * wrapper keeps calling this one, which then passes the call on.
+ */
 static FirstCall *
-TakeFirstCall(PlanState *ps)
+FirstCallOf(PlanState *ps, ExecProcNodeMtd wrapper)
 {
 	dlist_iter	iter;
 
@@ -296,14 +301,15 @@ TakeFirstCall(PlanState *ps)
 	{
 		FirstCall  *fc = dlist_container(FirstCall, node, iter.cur);
 
-		if (fc->ps == ps)
+		if (fc->ps != ps)
+			continue;
+		if (ps->ExecProcNodeReal == wrapper)
 		{
-			dlist_delete(&fc->node);
-			if (ps->ExecProcNode == ps->ExecProcNodeReal)
+			if (ps->ExecProcNode == wrapper)
 				ps->ExecProcNode = fc->real;
 			ps->ExecProcNodeReal = fc->real;
-			return fc;
 		}
+		return fc;
 	}
 	elog(ERROR, "introw: no first call registered for a plan node");
 	return NULL;				/* keep compiler quiet */
@@ -313,11 +319,15 @@ TakeFirstCall(PlanState *ps)
 static TupleTableSlot *
 ScanFirstCall(PlanState *ps)
 {
-	FirstCall  *fc = TakeFirstCall(ps);
+	FirstCall  *fc = FirstCallOf(ps, ScanFirstCall);
 	EState	   *estate = fc->inl->estate;
-	Bitmapset  *read = FilterReads(ps->plan, fc->inl);
+	Bitmapset  *read;
 	MemoryContext old;
 
+	if (fc->done)
+		return fc->real(ps);
+	fc->done = true;
+	read = FilterReads(ps->plan, fc->inl);
 	RunInitplans(read, fc->inl);
 	old = MemoryContextSwitchTo(estate->es_query_cxt);
 	ps->qual = ExecInitQual(WithConstants(ps->plan->qual, read, estate), ps);
@@ -366,7 +376,7 @@ PatchPlan(Plan *plan, Bitmapset *params, EState *estate)
 static TupleTableSlot *
 GatherFirstCall(PlanState *ps)
 {
-	FirstCall  *fc = TakeFirstCall(ps);
+	FirstCall  *fc = FirstCallOf(ps, GatherFirstCall);
 	EState	   *estate = fc->inl->estate;
 	PlanState  *child = outerPlanState(ps);
 	Plan	   *original = child->plan;
@@ -374,6 +384,9 @@ GatherFirstCall(PlanState *ps)
 	int			workers;
 	TupleTableSlot *slot;
 
+	if (fc->done)
+		return fc->real(ps);
+	fc->done = true;
 	if (IsA(ps, GatherState))
 	{
 		sent = ((Gather *) ps->plan)->initParam;
@@ -385,7 +398,7 @@ GatherFirstCall(PlanState *ps)
 		workers = ((GatherMerge *) ps->plan)->num_workers;
 	}
 	sent = bms_intersect(sent, fc->inl->params);
-	if (sent != NULL && workers > 0 && estate->es_use_parallel_mode)
+	if (!bms_is_empty(sent) && workers > 0 && estate->es_use_parallel_mode)
 	{
 		MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 		Plan	   *copy = copyObject(original);
@@ -407,7 +420,7 @@ GatherFirstCall(PlanState *ps)
 	return slot;
 }
 
-/* The execution's state is freed: its nodes never called leave the list. */
+/* The execution's state is freed: its nodes leave the list. */
 static void
 ForgetFirstCalls(void *arg)
 {
@@ -425,8 +438,12 @@ ForgetFirstCalls(void *arg)
 static void
 AddFirstCall(PlanState *ps, ExecProcNodeMtd function, Inlining *inl)
 {
-	FirstCall  *fc = palloc0(sizeof(FirstCall));
+	FirstCall  *fc;
 
+	/* a subplan set up twice is walked twice */
+	if (ps->ExecProcNodeReal == ScanFirstCall || ps->ExecProcNodeReal == GatherFirstCall)
+		return;
+	fc = palloc0(sizeof(FirstCall));
 	fc->ps = ps;
 	fc->real = ps->ExecProcNodeReal;
 	fc->inl = inl;
