@@ -179,7 +179,7 @@ ParamsOf(Node *node, Bitmapset **params)
 	return expression_tree_walker(node, ParamsOf, params);
 }
 
-/* The principal's parameters a sequential scan's filter reads (none: leave it). */
+/* The principal's parameters a sequential scan's filter reads (none: NULL). */
 static Bitmapset *
 FilterReads(Plan *plan, Inlining *inl)
 {
@@ -204,19 +204,19 @@ Reduce(BoolExpr *expr)
 
 	if (expr->boolop == NOT_EXPR)
 	{
-		Const	   *arg = linitial(expr->args);
+		Node	   *arg = linitial(expr->args);
 
-		if (IsA(arg, Const) && !arg->constisnull)
-			return makeBoolConst(!DatumGetBool(arg->constvalue), false);
+		if (IsA(arg, Const) && !((Const *) arg)->constisnull)
+			return makeBoolConst(!DatumGetBool(((Const *) arg)->constvalue), false);
 		return (Node *) expr;
 	}
 	foreach(lc, expr->args)
 	{
-		Const	   *arg = lfirst(lc);
+		Node	   *arg = lfirst(lc);
 
-		if (!IsA(arg, Const) || arg->constisnull)
+		if (!IsA(arg, Const) || ((Const *) arg)->constisnull)
 			args = lappend(args, arg);
-		else if (DatumGetBool(arg->constvalue) != is_and)
+		else if (DatumGetBool(((Const *) arg)->constvalue) != is_and)
 			return makeBoolConst(!is_and, false);	/* true decides an OR */
 		/* else: false in an OR, true in an AND, drops out */
 	}
