@@ -457,8 +457,20 @@ EXPLAIN (COSTS OFF) SELECT count(*), sum(amount) FROM introw.deals;
 EXPLAIN (COSTS OFF) SELECT object_id FROM introw.deals ORDER BY created_at DESC LIMIT 50;
 RESET ROLE;
 RESET introw.implied_quals;
--- who: 'contact N' or 'user N'; the pipeline's count, sums and whether
--- its plan tests the policy's OR on every row
+-- who: 'contact N', 'user N' or 'nobody', the principal until the end of
+-- the transaction
+CREATE FUNCTION pg_temp.become(who text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF who LIKE 'contact %' THEN
+        PERFORM introw.set_contact(split_part(who, ' ', 2)::bigint, true);
+    ELSIF who LIKE 'user %' THEN
+        PERFORM introw.set_user(split_part(who, ' ', 2)::bigint, true);
+    ELSE
+        PERFORM introw.reset_principal();
+    END IF;
+END $$;
+-- the pipeline's count, sums and whether its plan tests the policy's OR
+-- on every row
 CREATE FUNCTION pg_temp.pipeline(who text, implied boolean, OUT total text, OUT tests_or boolean)
 LANGUAGE plpgsql AS $$
 DECLARE line text;
@@ -466,11 +478,7 @@ BEGIN
     PERFORM set_config('introw.implied_quals', implied::text, true);
     PERFORM set_config('enable_seqscan', 'off', true);
     SET LOCAL ROLE regress_introw_plans;
-    IF who LIKE 'contact %' THEN
-        PERFORM introw.set_contact(split_part(who, ' ', 2)::bigint, true);
-    ELSE
-        PERFORM introw.set_user(split_part(who, ' ', 2)::bigint, true);
-    END IF;
+    PERFORM pg_temp.become(who);
     EXECUTE 'SELECT count(*) || '' '' || coalesce(sum(amount), 0) || '' '' || coalesce(sum(object_id), 0)
              FROM introw.deals' INTO total;
     tests_or := false;
@@ -680,13 +688,7 @@ DECLARE line text;
 BEGIN
     PERFORM pg_temp.jit_settings(constants, mode = 'workers', mode = 'optimised');
     SET LOCAL ROLE regress_introw_plans;
-    IF who LIKE 'contact %' THEN
-        PERFORM introw.set_contact(split_part(who, ' ', 2)::bigint, true);
-    ELSIF who LIKE 'user %' THEN
-        PERFORM introw.set_user(split_part(who, ' ', 2)::bigint, true);
-    ELSE
-        PERFORM introw.reset_principal();
-    END IF;
+    PERFORM pg_temp.become(who);
     EXECUTE $q$SELECT concat_ws(' ',
         (SELECT count(*) || '/' || coalesce(sum(amount), 0) || '/' || coalesce(sum(object_id), 0) FROM introw.deals),
         (SELECT count(*) FROM introw.crm_objects WHERE org_id IS NULL OR amount > 50000 OR NOT (object_id > 100)),
@@ -741,11 +743,7 @@ BEGIN
     PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
     SET LOCAL ROLE regress_introw_plans;
     FOREACH who IN ARRAY ARRAY['user 1', 'contact 3', 'user 2', 'contact 1', 'user 1'] LOOP
-        IF who LIKE 'contact %' THEN
-            PERFORM introw.set_contact(split_part(who, ' ', 2)::bigint, true);
-        ELSE
-            PERFORM introw.set_user(split_part(who, ' ', 2)::bigint, true);
-        END IF;
+        PERFORM pg_temp.become(who);
         totals := totals || pg_temp.jit_cached();
     END LOOP;
     RESET ROLE;

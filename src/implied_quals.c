@@ -232,6 +232,28 @@ AnswerScanFilter(Plan *plan, List *rtable)
 		plan->qual = (List *) AnswerWholeTenant((Node *) plan->qual, &scan);
 }
 
+/*
+ * The plans below plan besides its left and right trees: an Append's, a
+ * MergeAppend's, a SubqueryScan's, a custom scan's.
+ */
+List *
+PlanChildren(Plan *plan)
+{
+	switch (nodeTag(plan))
+	{
+		case T_Append:
+			return ((Append *) plan)->appendplans;
+		case T_MergeAppend:
+			return ((MergeAppend *) plan)->mergeplans;
+		case T_SubqueryScan:
+			return list_make1(((SubqueryScan *) plan)->subplan);
+		case T_CustomScan:
+			return ((CustomScan *) plan)->custom_plans;
+		default:
+			return NIL;
+	}
+}
+
 static void WalkPlans(List *plans, List *rtable);
 
 /* Every scan of a table in the plan tree. */
@@ -254,21 +276,10 @@ WalkPlan(Plan *plan, List *rtable)
 		case T_TidRangeScan:
 			AnswerScanFilter(plan, rtable);
 			break;
-		case T_Append:
-			WalkPlans(((Append *) plan)->appendplans, rtable);
-			break;
-		case T_MergeAppend:
-			WalkPlans(((MergeAppend *) plan)->mergeplans, rtable);
-			break;
-		case T_SubqueryScan:
-			WalkPlan(((SubqueryScan *) plan)->subplan, rtable);
-			break;
-		case T_CustomScan:
-			WalkPlans(((CustomScan *) plan)->custom_plans, rtable);
-			break;
 		default:
 			break;
 	}
+	WalkPlans(PlanChildren(plan), rtable);
 	WalkPlan(plan->lefttree, rtable);
 	WalkPlan(plan->righttree, rtable);
 }

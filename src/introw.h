@@ -161,6 +161,8 @@ extern bool PolicyInitplanOf(struct PlannerInfo *root, Node *node, const char *f
 /* implied_quals.c */
 extern bool implied_quals_enabled;
 extern void ImpliedQualsInit(void);
+struct Plan;
+extern List *PlanChildren(struct Plan *plan);
 
 /* principal_constants.c */
 extern void PrincipalConstantsInit(void);

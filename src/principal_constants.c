@@ -179,9 +179,9 @@ ParamsOf(Node *node, Bitmapset **params)
 	return expression_tree_walker(node, ParamsOf, params);
 }
 
-/* The principal's parameters a sequential scan's filter reads (none: NULL). */
+/* The parameters of params a sequential scan's filter reads (none: NULL). */
 static Bitmapset *
-FilterReads(Plan *plan, Inlining *inl)
+FilterReads(Plan *plan, Bitmapset *params)
 {
 	Bitmapset  *read = NULL;
 
@@ -190,7 +190,7 @@ FilterReads(Plan *plan, Inlining *inl)
 	if (plan->qual == NIL || contain_subplans((Node *) plan->qual))
 		return NULL;
 	ParamsOf((Node *) plan->qual, &read);
-	read = bms_int_members(read, inl->params);
+	read = bms_int_members(read, params);
 	return bms_is_empty(read) ? NULL : read;
 }
 
@@ -327,7 +327,7 @@ ScanFirstCall(PlanState *ps)
 	if (fc->done)
 		return fc->real(ps);
 	fc->done = true;
-	read = FilterReads(ps->plan, fc->inl);
+	read = FilterReads(ps->plan, fc->inl->params);
 	RunInitplans(read, fc->inl);
 	old = MemoryContextSwitchTo(estate->es_query_cxt);
 	ps->qual = ExecInitQual(WithConstants(ps->plan->qual, read, estate), ps);
@@ -340,29 +340,19 @@ static int
 PatchPlan(Plan *plan, Bitmapset *params, EState *estate)
 {
 	ListCell   *lc;
-	List	   *children = NIL;
 	int			patched = 0;
-	Inlining	only = {estate, params};
 	Bitmapset  *read;
 
 	if (plan == NULL)
 		return 0;
 	check_stack_depth();
-	read = FilterReads(plan, &only);
+	read = FilterReads(plan, params);
 	if (read != NULL)
 	{
 		plan->qual = WithConstants(plan->qual, read, estate);
 		patched++;
 	}
-	if (IsA(plan, Append))
-		children = ((Append *) plan)->appendplans;
-	else if (IsA(plan, MergeAppend))
-		children = ((MergeAppend *) plan)->mergeplans;
-	else if (IsA(plan, SubqueryScan))
-		children = list_make1(((SubqueryScan *) plan)->subplan);
-	else if (IsA(plan, CustomScan))
-		children = ((CustomScan *) plan)->custom_plans;
-	foreach(lc, children)
+	foreach(lc, PlanChildren(plan))
 		patched += PatchPlan(lfirst(lc), params, estate);
 	return patched + PatchPlan(plan->lefttree, params, estate) +
 		PatchPlan(plan->righttree, params, estate);
@@ -461,7 +451,7 @@ AddFirstCalls(PlanState *ps, Inlining *inl)
 		return false;
 	/* every child: the walker stops at the first that returns true */
 	planstate_tree_walker(ps, AddFirstCalls, inl);
-	if (FilterReads(ps->plan, inl) != NULL)
+	if (FilterReads(ps->plan, inl->params) != NULL)
 	{
 		AddFirstCall(ps, ScanFirstCall, inl);
 		inl->scans++;
