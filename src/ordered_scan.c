@@ -118,20 +118,56 @@ typedef struct ScanInfo
 	Const	   *object_type;
 } ScanInfo;
 
-/* One collaboration or submission of the type, held in memory. */
+/*
+ * One collaboration or submission of the type, held in memory: a copy of
+ * its tuple, deformed once (values point into the copy; the nulls follow
+ * the values), returned as a virtual row.
+ */
 typedef struct HeldRow
 {
-	HeapTuple	tuple;
 	TimestampTz created;
+	Datum	   *values;
+	ItemPointerData tid;
 } HeldRow;
 
-/* Tids read from an index, in the scan's memory. */
+/* Tids read from an index, in the scan's memory; sorted on first use. */
 typedef struct TidList
 {
 	ItemPointerData *tids;
 	int			n;
 	int			allocated;
+	bool		sorted;
 } TidList;
+
+/* a held row's nulls, after its values */
+static inline bool *
+HeldNulls(HeldRow *held, TupleDesc desc)
+{
+	return (bool *) (held->values + desc->natts);
+}
+
+static void
+TidListAdd(TidList *list, ItemPointer tid)
+{
+	if (list->n == list->allocated)
+	{
+		list->allocated *= 2;
+		list->tids = repalloc_huge(list->tids, sizeof(ItemPointerData) * list->allocated);
+	}
+	list->tids[list->n++] = *tid;
+	list->sorted = false;
+}
+
+static bool
+TidListHas(TidList *list, ItemPointer tid)
+{
+	if (!list->sorted)
+	{
+		ScanSortTids(list->tids, list->n);
+		list->sorted = true;
+	}
+	return ScanTidIn(list->tids, list->n, tid);
+}
 
 typedef struct OrderedScanState
 {
@@ -560,16 +596,45 @@ OfType(OrderedScanState *state, TupleTableSlot *slot)
 }
 
 /*
+ * Hold a copy of the row in slot (a row of the type), deformed once, for
+ * NextRow to return as it is.
+ */
+static void
+HoldRow(OrderedScanState *state, TupleTableSlot *slot, int *allocated)
+{
+	TupleDesc	desc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	MemoryContext old;
+	HeapTuple	tuple;
+	HeldRow    *held;
+
+	if (state->nheld == *allocated)
+	{
+		*allocated *= 2;
+		state->held = repalloc_huge(state->held, sizeof(HeldRow) * *allocated);
+	}
+	held = &state->held[state->nheld++];
+	old = MemoryContextSwitchTo(state->cxt);
+	tuple = ExecCopySlotHeapTuple(slot);
+	held->values = palloc(desc->natts * (sizeof(Datum) + sizeof(bool)));
+	heap_deform_tuple(tuple, desc, held->values, HeldNulls(held, desc));
+	MemoryContextSwitchTo(old);
+	held->tid = tuple->t_self;
+	if (HeldNulls(held, desc)[state->info.attnums[COL_CREATED] - 1])
+		elog(ERROR, "crm_objects.created_at is NULL");
+	held->created = DatumGetTimestampTz(held->values[state->info.attnums[COL_CREATED] - 1]);
+}
+
+/*
  * Hold every row of the type an index scan with these keys returns, but
- * those whose index entry points at a tid in skip (sorted; NULL: none).
- * With seen, every tid the index returns is added to it.  Every index
- * entry of a row points at the root of its HOT chain, so one tid in two
- * indexes is one row.  Rows of other types are left out here only to save
- * memory: the quals decide.  Returns the number of rows fetched.
+ * those whose index entry points at a tid in skip (NULL: none).  With
+ * seen, every tid the index returns is added to it.  Every index entry of
+ * a row points at the root of its HOT chain, so one tid in two indexes is
+ * one row.  Rows of other types are left out here only to save memory:
+ * the quals decide.  Returns the number of rows fetched.
  */
 static int64
 HoldRows(OrderedScanState *state, Relation index, ScanKey keys, int nkeys, int *allocated,
-		 const TidList *skip, TidList *seen)
+		 TidList *skip, TidList *seen)
 {
 	int64		fetched = 0;
 	Relation	heap = state->css.ss.ss_currentRelation;
@@ -580,8 +645,6 @@ HoldRows(OrderedScanState *state, Relation index, ScanKey keys, int nkeys, int *
 	index_rescan(scan, keys, nkeys, NULL, 0);
 	for (;;)
 	{
-		MemoryContext old;
-
 		CHECK_FOR_INTERRUPTS();
 		/* as index_getnext_slot does, with skip and seen */
 		if (!scan->xs_heap_continue)
@@ -590,33 +653,16 @@ HoldRows(OrderedScanState *state, Relation index, ScanKey keys, int nkeys, int *
 
 			if (tid == NULL)
 				break;
-			if (skip != NULL && ScanTidIn(skip->tids, skip->n, tid))
+			if (skip != NULL && TidListHas(skip, tid))
 				continue;
 			if (seen != NULL)
-			{
-				if (seen->n == seen->allocated)
-				{
-					seen->allocated *= 2;
-					seen->tids = repalloc_huge(seen->tids, sizeof(ItemPointerData) * seen->allocated);
-				}
-				seen->tids[seen->n++] = *tid;
-			}
+				TidListAdd(seen, tid);
 		}
 		if (!index_fetch_heap(scan, slot))
 			continue;
 		fetched++;
-		if (!OfType(state, slot))
-			continue;
-		if (state->nheld == *allocated)
-		{
-			*allocated *= 2;
-			state->held = repalloc_huge(state->held, sizeof(HeldRow) * *allocated);
-		}
-		old = MemoryContextSwitchTo(state->cxt);
-		state->held[state->nheld].tuple = ExecCopySlotHeapTuple(slot);
-		MemoryContextSwitchTo(old);
-		state->held[state->nheld].created = CreatedOf(state, slot);
-		state->nheld++;
+		if (OfType(state, slot))
+			HoldRow(state, slot, allocated);
 	}
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
@@ -651,6 +697,7 @@ HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64
 	state->nheld = 0;
 	collaborated.n = 0;
 	collaborated.allocated = 16;
+	collaborated.sorted = true;
 	collaborated.tids = MemoryContextAlloc(state->cxt, sizeof(ItemPointerData) * collaborated.allocated);
 
 	if (ArrayGetNItems(ARR_NDIM(collaborations), ARR_DIMS(collaborations)) > 0)
@@ -665,7 +712,6 @@ HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64
 	 * A submitter is a collaborator too (crm_objects_register), unless that
 	 * row was taken away: fetch only the submissions not read already.
 	 */
-	ScanSortTids(collaborated.tids, collaborated.n);
 	index = index_open(state->info.indexes[IDX_SUBMITTER], AccessShareLock);
 	ScanEqualityKey(&keys[0], index, 0, INT8OID, Int64GetDatum(tenant_id), 0);
 	ScanEqualityKey(&keys[1], index, 1, INT8OID, Int64GetDatum(contact_id), 0);
@@ -683,7 +729,7 @@ HoldCollaborationsAndSubmissions(OrderedScanState *state, int64 tenant_id, int64
 	{
 		state->held_tids = MemoryContextAlloc(state->cxt, sizeof(ItemPointerData) * Max(state->nheld, 1));
 		for (int i = 0; i < state->nheld; i++)
-			state->held_tids[i] = state->held[i].tuple->t_self;
+			state->held_tids[i] = state->held[i].tid;
 		ScanSortTids(state->held_tids, state->nheld);
 	}
 	sort_held_rows(state->held, state->nheld, &state->info.descending);
@@ -824,9 +870,13 @@ NextRow(ScanState *ss)
 	}
 	if (held != NULL)
 	{
+		int			natts = slot->tts_tupleDescriptor->natts;
+
 		state->next_held++;
-		ExecForceStoreHeapTuple(held->tuple, slot, false);
-		return ScanRowOf(ss, slot, &held->tuple->t_self);
+		ExecClearTuple(slot);
+		memcpy(slot->tts_values, held->values, natts * sizeof(Datum));
+		memcpy(slot->tts_isnull, HeldNulls(held, slot->tts_tupleDescriptor), natts * sizeof(bool));
+		return ScanRowOf(ss, ExecStoreVirtualTuple(slot), &held->tid);
 	}
 	return ExecClearTuple(slot);
 }
