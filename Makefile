@@ -7,7 +7,7 @@ OBJS       = src/introw.o src/principal.o src/token.o src/parallel.o src/privile
              src/http_client.o src/crm_worker.o src/crm_sync.o
 DATA       = sql/introw_roles--1.0.sql sql/introw_roles--1.0--1.1.sql sql/introw_roles--1.1--1.2.sql \
              sql/introw_roles--1.2--1.3.sql sql/introw_roles--1.3--1.4.sql \
-             sql/introw_roles--1.4--1.5.sql
+             sql/introw_roles--1.4--1.5.sql sql/introw_roles--1.5--1.6.sql
 SHLIB_LINK = -lcurl
 PG_CFLAGS  = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
 

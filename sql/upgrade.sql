@@ -1,4 +1,4 @@
--- ALTER EXTENSION introw_roles UPDATE from 1.0 to the default version (sql/introw_roles--1.0--1.1.sql, sql/introw_roles--1.1--1.2.sql, sql/introw_roles--1.2--1.3.sql, sql/introw_roles--1.3--1.4.sql, sql/introw_roles--1.4--1.5.sql):
+-- ALTER EXTENSION introw_roles UPDATE from 1.0 to the default version (sql/introw_roles--1.0--1.1.sql, sql/introw_roles--1.1--1.2.sql, sql/introw_roles--1.2--1.3.sql, sql/introw_roles--1.3--1.4.sql, sql/introw_roles--1.4--1.5.sql, sql/introw_roles--1.5--1.6.sql):
 -- every row is kept, and every principal sees exactly what it saw before.
 CREATE DATABASE introw_upgrade;
 \c introw_upgrade
@@ -25,6 +25,14 @@ FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND N
 WHERE c.relnamespace = 'introw'::regnamespace AND c.relkind IN ('r', 'v')
   AND has_column_privilege('regress_introw_app', c.oid, a.attnum, 'SELECT')
 GROUP BY c.relname;
+-- and what it may write, column by column
+CREATE TABLE public.writable AS
+SELECT c.relname AS tbl, a.attname AS col,
+       has_column_privilege('regress_introw_app', c.oid, a.attnum, 'INSERT') AS ins,
+       has_column_privilege('regress_introw_app', c.oid, a.attnum, 'UPDATE') AS upd,
+       has_table_privilege('regress_introw_app', c.oid, 'DELETE') AS del
+FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relnamespace = 'introw'::regnamespace AND c.relkind = 'r';
 GRANT SELECT ON public.principals, public.readable TO regress_introw_app;
 CREATE FUNCTION public.seen() RETURNS TABLE (kind text, id bigint, tbl name, digest text)
 LANGUAGE plpgsql AS $$
@@ -82,6 +90,28 @@ WHERE NOT tgisinternal AND tgname NOT LIKE 'visibility_%'
   AND tgrelid IN ('introw.tenants'::regclass, 'introw.partner_organizations'::regclass,
                   'introw.partner_contacts'::regclass, 'introw.crm_objects'::regclass)
 ORDER BY 1, 2;
+-- 1.6: the application role reads a table with SELECT on the table, but
+-- crm_connections (its access token hidden) column by column; it reads and
+-- writes the same columns as before
+SELECT string_agg(c.relname, ', ') FILTER (WHERE NOT has_table_privilege('regress_introw_app', c.oid, 'SELECT')) AS per_column,
+       count(*) FILTER (WHERE has_table_privilege('regress_introw_app', c.oid, 'SELECT')) AS whole_tables,
+       count(*) FILTER (WHERE has_table_privilege('regress_introw_app', c.oid, 'SELECT') AND EXISTS (
+           SELECT 1 FROM pg_attribute a, aclexplode(a.attacl) x
+           WHERE a.attrelid = c.oid AND x.grantee = 'regress_introw_app'::regrole AND x.privilege_type = 'SELECT')) AS column_grants_left
+FROM introw.readable_relations() c WHERE c.relkind = 'r';
+SELECT count(*) AS tables, count(*) FILTER (WHERE n.cols = r.cols) AS same_columns
+FROM public.readable r LEFT JOIN (
+    SELECT c.relname AS tbl, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS cols
+    FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE c.relnamespace = 'introw'::regnamespace AND c.relkind IN ('r', 'v')
+      AND has_column_privilege('regress_introw_app', c.oid, a.attnum, 'SELECT')
+    GROUP BY c.relname) n USING (tbl);
+SELECT count(*) AS columns, count(*) FILTER (WHERE w.ins) AS insertable,
+       count(*) FILTER (WHERE (w.ins, w.upd, w.del) IS NOT DISTINCT FROM
+                              (has_column_privilege('regress_introw_app', format('introw.%I', w.tbl)::regclass, w.col, 'INSERT'),
+                               has_column_privilege('regress_introw_app', format('introw.%I', w.tbl)::regclass, w.col, 'UPDATE'),
+                               has_table_privilege('regress_introw_app', format('introw.%I', w.tbl)::regclass, 'DELETE'))) AS same_writes
+FROM public.writable w;
 -- every row kept
 SELECT relname, b.n AS before,
        (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM introw.%I', relname), false, true, '')))[1]::text::bigint AS after

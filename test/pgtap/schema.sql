@@ -4,7 +4,7 @@
 -- tenant-bound foreign keys and the preconfigured roles of a new tenant.
 -- Runs as the superuser (constraints hold for everyone); rolls back.
 BEGIN;
-SELECT plan(289);
+SELECT plan(291);
 
 -- ---------------------------------------------------------------------------
 -- 17 tables, each with row-level security ENABLED and FORCED
@@ -55,6 +55,16 @@ SELECT ok(NOT (SELECT 'introw.pending_champions'::regclass = ANY (extconfig)
           'introw.pending_champions is not dumped');
 SELECT ok(NOT has_table_privilege('regress_introw_app', 'introw.pending_champions', 'SELECT, INSERT, UPDATE, DELETE'),
           'grant_application() grants nothing on introw.pending_champions');
+-- reading a table is one privilege: SELECT on the table, but where a column
+-- is hidden (the CRM access token), where it is per column
+SELECT is_empty($$
+    SELECT c.relname FROM introw.readable_relations() c
+    WHERE c.relkind = 'r' AND c.relname <> 'crm_connections'
+      AND NOT has_table_privilege('regress_introw_app', c.oid, 'SELECT')$$,
+    'grant_application() grants SELECT on every readable table without a hidden column');
+SELECT ok(NOT has_table_privilege('regress_introw_app', 'introw.crm_connections', 'SELECT')
+          AND has_column_privilege('regress_introw_app', 'introw.crm_connections', 'base_url', 'SELECT'),
+          'grant_application() grants SELECT on introw.crm_connections column by column');
 SELECT is((SELECT provolatile::text FROM pg_proc WHERE oid = 'introw.restoring()'::regprocedure), 's',
           'introw.restoring() is STABLE');
 
