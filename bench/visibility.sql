@@ -140,8 +140,9 @@ DECLARE
     z text;
 BEGIN
     -- untimed: one query of each (planning, a cold cache), then loops of
-    -- 1, 2, 4, ... queries until one lasts a quarter of the target, which
-    -- sizes the timed loops
+    -- 1, 2, 4, ... queries until one lasts a quarter of the target; the
+    -- faster of that loop and one more of its size sizes the timed loops
+    -- (a pause of the machine in one loop would make them too short)
     PERFORM bench.run_rls(rls_fn, 1), bench.run_hand(hand_fn, 1);
     m := 1;
     LOOP
@@ -149,6 +150,7 @@ BEGIN
         EXIT WHEN ta >= target / 4;
         m := m * 2;
     END LOOP;
+    ta := least(ta, greatest(bench.run_rls(rls_fn, m), bench.run_hand(hand_fn, m)) * m);
     m := ceil(greatest(target, 1) * m / greatest(ta, 1e-3));
     FOR r IN 1..rounds LOOP
         ta := bench.run_plain(plain_setup, plain_loop, np);
