@@ -2,8 +2,9 @@
 EXTENSION  = introw_roles
 MODULE_big = introw_roles
 OBJS       = src/introw.o src/principal.o src/token.o src/parallel.o src/privileged.o src/visibility_epoch.o \
-             src/visibility_cache.o src/contact_tabs.o src/visibility.o src/policy_support.o src/implied_quals.o src/principal_constants.o \
-             src/scan_support.o src/ordered_scan.o src/item_merge.o src/default_role.o src/restore.o \
+             src/visibility_cache.o src/contact_tabs.o src/visibility.o src/policy_support.o src/implied_quals.o \
+             src/unread_initplans.o src/principal_constants.o src/scan_support.o src/ordered_scan.o \
+             src/item_merge.o src/default_role.o src/restore.o \
              src/http_client.o src/crm_worker.o src/crm_sync.o
 DATA       = sql/introw_roles--1.0.sql sql/introw_roles--1.0--1.1.sql sql/introw_roles--1.1--1.2.sql \
              sql/introw_roles--1.2--1.3.sql sql/introw_roles--1.3--1.4.sql \

@@ -508,14 +508,18 @@ FROM pipelines GROUP BY 1 ORDER BY 1;
 -- left out.  Planned as a bitmap heap scan, its arms are the CRM user's,
 -- evaluated when it starts; planned as the ordered scan (the planner's
 -- other scans off), it reads the tenant's deals instead of the arms, and
--- the OR decides (Filter If Read Instead).
-CREATE FUNCTION pg_temp.read_after_switch(forced boolean, OUT plan text, OUT read bigint,
-                                          OUT of_no_organisation bigint, OUT crm_users_own bigint)
+-- the OR decides (Filter If Read Instead), calling the principal's
+-- functions once, when it first tests a row.  who: the principal switched
+-- to; same: the deals read are those a query of its own returns.
+CREATE FUNCTION pg_temp.read_after_switch(forced boolean, who text DEFAULT 'user 2', OUT plan text,
+                                          OUT read bigint, OUT of_no_organisation bigint,
+                                          OUT own bigint, OUT same boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
     c refcursor := 'every_deal';
     r record;
     line text;
+    ids bigint[] := '{}';
 BEGIN
     PERFORM set_config(s, (NOT forced)::text, true)
     FROM unnest(ARRAY['enable_seqscan', 'enable_indexscan', 'enable_bitmapscan']) AS s;
@@ -531,7 +535,7 @@ BEGIN
         END IF;
     END LOOP;
     OPEN c FOR SELECT object_id, org_id FROM introw.deals ORDER BY created_at DESC;
-    PERFORM introw.set_user(2, true);
+    PERFORM pg_temp.become(who);
     read := 0;
     of_no_organisation := 0;
     LOOP
@@ -539,9 +543,11 @@ BEGIN
         EXIT WHEN NOT FOUND;
         read := read + 1;
         of_no_organisation := of_no_organisation + (r.org_id IS NULL)::int;
+        ids := ids || r.object_id;
     END LOOP;
     CLOSE c;
-    SELECT count(*) INTO crm_users_own FROM introw.deals;
+    SELECT count(*), coalesce(array_agg(object_id ORDER BY object_id), '{}') = (SELECT coalesce(array_agg(x ORDER BY x), '{}') FROM unnest(ids) x)
+      INTO own, same FROM introw.deals;
     RESET ROLE;
 END $$;
 BEGIN;
@@ -549,6 +555,13 @@ SELECT * FROM pg_temp.read_after_switch(false);
 ROLLBACK;
 BEGIN;
 SELECT * FROM pg_temp.read_after_switch(true);
+ROLLBACK;
+-- the same cursor read after a switch to the admin (the tenant's deals),
+-- to a restricted contact (whose arms the scan reads) and to no principal
+-- (nothing)
+BEGIN;
+SELECT w AS who, r.* FROM unnest(ARRAY['user 1', 'contact 1', 'nobody']) w,
+     LATERAL pg_temp.read_after_switch(true, w) r;
 ROLLBACK;
 -- Not dropped: an OR with an arm whose index condition is not exact (a
 -- pattern's prefix range), read by a superuser with a contact principal;

@@ -37,7 +37,10 @@
  * function.  Dropping the column's NOT NULL invalidates the plan, which
  * depends on the table.
  *
- * introw.implied_quals (superuser) turns both off for the statements
+ * Then the principal's initplans nothing reads any more are taken out of
+ * the plan (unread_initplans.c).
+ *
+ * introw.implied_quals (superuser) turns all three off for the statements
  * planned after, to compare.
  *-------------------------------------------------------------------------
  */
@@ -308,6 +311,7 @@ ImpliedQualsPlanner(Query *parse, const char *query_string, int cursor_options,
 	{
 		WalkPlan(stmt->planTree, stmt->rtable);
 		WalkPlans(stmt->subplans, stmt->rtable);
+		DropUnreadInitplans(stmt);
 	}
 	return stmt;
 }

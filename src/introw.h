@@ -11,6 +11,7 @@
  * contact_tabs.c      the tabs a contact sees (shared rooms' part kept per role)
  * visibility.c        SQL-callable visibility functions used by policies
  * policy_support.c    read policies' membership tests and planner support
+ * unread_initplans.c  the principal's initplans nothing reads, out of plans
  * principal_constants.c  the principal as constants in scans compiled by JIT
  * scan_support.c      what the ordered scans share (scans.h)
  * ordered_scan.c      a contact's CRM objects merged in created_at order
@@ -157,6 +158,7 @@ typedef enum PolicyTest
 extern PolicyTest PolicyArmOf(Node *node, Node **key);
 struct PlannerInfo;
 extern bool PolicyInitplanOf(struct PlannerInfo *root, Node *node, const char *function);
+extern FuncExpr *PolicyInitplanCall(struct PlannerInfo *root, Node *node);
 
 /* implied_quals.c */
 extern bool implied_quals_enabled;
@@ -164,8 +166,15 @@ extern void ImpliedQualsInit(void);
 struct Plan;
 extern List *PlanChildren(struct Plan *plan);
 
+/* unread_initplans.c */
+struct PlannedStmt;
+extern void DropUnreadInitplans(struct PlannedStmt *stmt);
+
 /* principal_constants.c */
 extern void PrincipalConstantsInit(void);
+extern bool IsPrincipalFunction(Oid funcid);
+struct ExprContext;
+extern List *PrincipalCallsAsConstants(List *qual, struct ExprContext *econtext);
 
 /* scan_support.c: the ordered scans (scans.h) */
 extern void OrderedScansInit(void);

@@ -382,7 +382,7 @@ static Plan *
 PlanMergePath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 			  List *tlist, List *clauses, List *custom_plans)
 {
-	return ScanMakePlan(rel, best_path, tlist, clauses, NIL, &scan_methods);
+	return ScanMakePlan(rel, best_path, tlist, clauses, NIL, NIL, &scan_methods);
 }
 
 /* ------------------------------------------------------------------------

@@ -499,10 +499,32 @@ SubmitterIsContact(PlannerInfo *root, BoolExpr *or, const ScanInfo *info, Index 
 }
 
 /*
+ * The policy's initplan parameters of the principal, (SELECT f()), become
+ * the calls f() in the OR tested on rows read instead: the scan evaluates
+ * each once, when it first needs the test (Implied), and nothing else
+ * reads those parameters, so their initplans leave the plan
+ * (unread_initplans.c) and are not set up at each start.
+ */
+static Node *
+PrincipalCalls(Node *node, PlannerInfo *root)
+{
+	FuncExpr   *call;
+
+	if (node == NULL)
+		return NULL;
+	call = PolicyInitplanCall(root, node);
+	if (call != NULL && IsPrincipalFunction(call->funcid))
+		return copyObject((Node *) call);
+	return expression_tree_mutator(node, PrincipalCalls, root);
+}
+
+/*
  * The plan: the read policy's OR (a row-level security qual) is implied
  * by the arms the scan reads for a contact, and tested only on the rows
- * it reads instead for another principal (ScanMakePlan).  Only where each
- * arm of the OR is what the scan reads: the policy's own submitter arm.
+ * it reads instead for another principal (ScanMakePlan), with the calls
+ * of the principal's functions in place of their initplans' parameters
+ * (PrincipalCalls).  Only where each arm of the OR is what the scan
+ * reads: the policy's own submitter arm.
  */
 static Plan *
 PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
@@ -512,6 +534,7 @@ PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	Index		policy_level = list_length(rte->securityQuals);
 	List	   *implied = NIL;
 	ScanInfo	info;
+	List	   *tested_instead = NIL;
 	ListCell   *lc;
 
 	InfoFromList(best_path->custom_private, &info);
@@ -524,10 +547,11 @@ PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 			SubmitterIsContact(root, (BoolExpr *) rinfo->clause, &info, rel->relid))
 		{
 			implied = list_make1(rinfo);
+			tested_instead = list_make1(PrincipalCalls((Node *) rinfo->clause, root));
 			break;
 		}
 	}
-	return ScanMakePlan(rel, best_path, tlist, clauses, implied, &scan_methods);
+	return ScanMakePlan(rel, best_path, tlist, clauses, implied, tested_instead, &scan_methods);
 }
 
 /* ------------------------------------------------------------------------

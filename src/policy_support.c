@@ -346,25 +346,18 @@ AnyOf(Oid opfamily, Node *key, Expr *array)
 }
 
 /*
- * Is node the output of the initplan (SELECT introw.<function>()) of this
- * query level, as the read policies write their identity helpers?  For
- * current_reads_whole_tenant, the answer the policy passes the
- * whole-tenant arm: then it is what whole_tenant_from() and
- * whole_tenant_to() say too, both from the principal's cache for the
- * statement.
+ * The call f() of the initplan (SELECT f()) of this query level whose
+ * output node is, f a function of no arguments; NULL when node is not such
+ * an output.
  */
-bool
-PolicyInitplanOf(PlannerInfo *root, Node *node, const char *function)
+FuncExpr *
+PolicyInitplanCall(PlannerInfo *root, Node *node)
 {
 	Param	   *param = (Param *) node;
-	Oid			answer;
 	ListCell   *lc;
 
 	if (!IsA(node, Param) || param->paramkind != PARAM_EXEC)
-		return false;
-	answer = IntrowFunction(function);
-	if (!OidIsValid(answer))
-		return false;
+		return NULL;
 	foreach(lc, root->init_plans)
 	{
 		SubPlan    *initplan = lfirst_node(SubPlan, lc);
@@ -376,12 +369,29 @@ PolicyInitplanOf(PlannerInfo *root, Node *node, const char *function)
 			continue;
 		if (!IsA(plan, Result) || plan->lefttree != NULL || plan->qual != NIL ||
 			((Result *) plan)->resconstantqual != NULL || list_length(plan->targetlist) != 1)
-			return false;
+			return NULL;
 		result = linitial_node(TargetEntry, plan->targetlist);
-		return IsA(result->expr, FuncExpr) && ((FuncExpr *) result->expr)->funcid == answer &&
-			((FuncExpr *) result->expr)->args == NIL;
+		if (!IsA(result->expr, FuncExpr) || ((FuncExpr *) result->expr)->args != NIL)
+			return NULL;
+		return (FuncExpr *) result->expr;
 	}
-	return false;
+	return NULL;
+}
+
+/*
+ * Is node the output of the initplan (SELECT introw.<function>()) of this
+ * query level, as the read policies write their identity helpers?  For
+ * current_reads_whole_tenant, the answer the policy passes the
+ * whole-tenant arm: then it is what whole_tenant_from() and
+ * whole_tenant_to() say too, both from the principal's cache for the
+ * statement.
+ */
+bool
+PolicyInitplanOf(PlannerInfo *root, Node *node, const char *function)
+{
+	FuncExpr   *call = PolicyInitplanCall(root, node);
+
+	return call != NULL && call->funcid == IntrowFunction(function);
 }
 
 /*

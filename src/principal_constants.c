@@ -92,7 +92,7 @@ extern Datum introw_current_user_id(PG_FUNCTION_ARGS);
 extern Datum introw_current_reads_whole_tenant(PG_FUNCTION_ARGS);
 
 /* Is funcid one of the extension's C functions of the principal? */
-static bool
+bool
 IsPrincipalFunction(Oid funcid)
 {
 	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
@@ -228,11 +228,29 @@ Reduce(BoolExpr *expr)
 	return (Node *) expr;
 }
 
+/*
+ * What becomes a constant: the parameters of params, their values read
+ * from values; with econtext, the calls f() of the principal's functions,
+ * evaluated there.
+ */
 typedef struct Substitution
 {
 	Bitmapset  *params;
 	ParamExecData *values;
+	ExprContext *econtext;
 } Substitution;
+
+static Node *
+ConstantOf(Oid type, int32 typmod, Oid collation, Datum value, bool isnull)
+{
+	int16		typlen;
+	bool		typbyval;
+
+	get_typlenbyval(type, &typlen, &typbyval);
+	return (Node *) makeConst(type, typmod, collation, typlen,
+							  isnull ? (Datum) 0 : datumCopy(value, typbyval, typlen),
+							  isnull, typbyval);
+}
 
 static Node *
 WithConstantsMutator(Node *node, Substitution *sub)
@@ -244,14 +262,19 @@ WithConstantsMutator(Node *node, Substitution *sub)
 	{
 		Param	   *param = (Param *) node;
 		ParamExecData *prm = &sub->values[param->paramid];
-		int16		typlen;
-		bool		typbyval;
 
-		get_typlenbyval(param->paramtype, &typlen, &typbyval);
-		return (Node *) makeConst(param->paramtype, param->paramtypmod, param->paramcollid,
-								  typlen, prm->isnull ? (Datum) 0 :
-								  datumCopy(prm->value, typbyval, typlen),
-								  prm->isnull, typbyval);
+		return ConstantOf(param->paramtype, param->paramtypmod, param->paramcollid,
+						  prm->value, prm->isnull);
+	}
+	if (sub->econtext != NULL && IsA(node, FuncExpr) && ((FuncExpr *) node)->args == NIL &&
+		IsPrincipalFunction(((FuncExpr *) node)->funcid))
+	{
+		FuncExpr   *call = (FuncExpr *) node;
+		bool		isnull;
+		Datum		value = ExecEvalExprSwitchContext(ExecInitExpr((Expr *) call, NULL),
+													  sub->econtext, &isnull);
+
+		return ConstantOf(call->funcresulttype, -1, call->funccollid, value, isnull);
 	}
 	node = expression_tree_mutator(node, WithConstantsMutator, sub);
 	if (IsA(node, BoolExpr))
@@ -263,7 +286,23 @@ WithConstantsMutator(Node *node, Substitution *sub)
 static List *
 WithConstants(List *qual, Bitmapset *params, EState *estate)
 {
-	Substitution sub = {params, estate->es_param_exec_vals};
+	Substitution sub = {params, estate->es_param_exec_vals, NULL};
+	Node	   *explicit = (Node *) make_ands_explicit(qual);
+
+	return make_ands_implicit((Expr *) WithConstantsMutator(explicit, &sub));
+}
+
+/*
+ * A filter (implicit AND) whose calls f() of the principal's functions are
+ * evaluated now, in econtext, and become constants, the AND, OR and NOT
+ * they decide reduced: as the initplans (SELECT f()) the planner would
+ * have made of them, each evaluated once (ordered_scan.c, whose test of
+ * the rows it reads instead of its arms has the calls in their place).
+ */
+List *
+PrincipalCallsAsConstants(List *qual, ExprContext *econtext)
+{
+	Substitution sub = {NULL, NULL, econtext};
 	Node	   *explicit = (Node *) make_ands_explicit(qual);
 
 	return make_ands_implicit((Expr *) WithConstantsMutator(explicit, &sub));

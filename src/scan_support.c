@@ -247,14 +247,14 @@ ScanMakePath(PlannerInfo *root, RelOptInfo *rel, const CustomPathMethods *method
  * The plan of such a path: every qual but those in implied is checked on
  * every row.  implied (some of clauses) holds the quals every row of the
  * scan's own arms passes: the scan tests them only on rows it reads
- * otherwise (ScanInitImplied).  The bounds' values, then the implied
- * quals, become its custom_exprs (setrefs makes their parameters the
- * executor's); the bounds' strategies are the last item of its private
- * list.
+ * otherwise (ScanInitImplied), as tested_instead writes them (one
+ * expression each).  The bounds' values, then those, become its
+ * custom_exprs (setrefs makes their parameters the executor's); the
+ * bounds' strategies are the last item of its private list.
  */
 Plan *
 ScanMakePlan(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses,
-			 List *implied, const CustomScanMethods *methods)
+			 List *implied, List *tested_instead, const CustomScanMethods *methods)
 {
 	CustomScan *cscan = makeNode(CustomScan);
 	List	   *bounds = llast(best_path->custom_private);
@@ -265,7 +265,8 @@ ScanMakePlan(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses,
 	cscan->scan.scanrelid = rel->relid;
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = NIL;
-	cscan->custom_exprs = list_concat_copy(linitial(bounds), extract_actual_clauses(implied, false));
+	Assert(list_length(implied) == list_length(tested_instead));
+	cscan->custom_exprs = list_concat_copy(linitial(bounds), tested_instead);
 	cscan->custom_private = list_copy(best_path->custom_private);
 	llast(cscan->custom_private) = lsecond(bounds);
 	cscan->custom_scan_tlist = NIL;
@@ -536,14 +537,18 @@ ScanInitBounds(CustomScanState *node)
 
 /*
  * The implied quals (ScanMakePlan), ready to test on a row read other
- * than from the scan's arms; NULL if there are none.
+ * than from the scan's arms, the calls of the principal's functions in
+ * them evaluated now, once (PrincipalCallsAsConstants); NULL if there are
+ * none.
  */
 ExprState *
 ScanInitImplied(CustomScanState *node)
 {
 	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
 
-	return ExecInitQual(list_copy_tail(cscan->custom_exprs, BoundCount(cscan)), &node->ss.ps);
+	return ExecInitQual(PrincipalCallsAsConstants(list_copy_tail(cscan->custom_exprs, BoundCount(cscan)),
+												  node->ss.ps.ps_ExprContext),
+						&node->ss.ps);
 }
 
 /*

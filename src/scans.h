@@ -48,7 +48,8 @@ extern CustomPath *ScanMakePath(PlannerInfo *root, RelOptInfo *rel,
 								const CustomPathMethods *methods, List *private,
 								AttrNumber attnum, Oid opfamily, List **bound_quals);
 extern Plan *ScanMakePlan(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses,
-						  List *implied, const CustomScanMethods *methods);
+						  List *implied, List *tested_instead,
+						  const CustomScanMethods *methods);
 extern void ScanEqualityKey(ScanKey key, Relation index, int column, Oid type, Datum value,
 							int flags);
 extern void ScanComparisonKey(ScanKey key, Relation index, int column, Oid type,

@@ -1,0 +1,168 @@
+/*-------------------------------------------------------------------------
+ * unread_initplans.c
+ *		The principal's initplans that nothing reads, taken out of a plan.
+ *
+ * A read policy writes the principal's values as initplans, (SELECT
+ * introw.current_contact_id()) and the like.  PostgreSQL sets up every
+ * initplan of a plan at each execution, run or not: a Result node and its
+ * projection, the function's permission check.  Where a custom scan of
+ * the extension serves the policy's OR by its arms (ordered_scan.c), the
+ * OR's calls replace their parameters in the test it keeps for rows read
+ * instead (evaluated once, when first needed), and the initplans of the
+ * OR are read by nothing: this pass, run by the planner hook
+ * (implied_quals.c) on the finished plan, takes them out.
+ *
+ * An initplan is taken out when all of these hold:
+ *	 - it is (SELECT f()), f one of the extension's C functions of the
+ *	   principal (principal_constants.c), a Result of one column;
+ *	 - no plan node of the statement, its subplans' included, has its
+ *	   parameter among the parameters it reads from outside (extParam):
+ *	   every node below the one the initplan is attached to that reads it
+ *	   would;
+ *	 - the node it is attached to does not read it itself: one whose
+ *	   expressions are all known here (a Limit, an aggregate, a sort, a
+ *	   Result, a Gather, an ordered scan...) whose expressions do not name
+ *	   it.  Under any other node it stays.
+ * It leaves its node's list of initplans, and the statement's list of
+ * subplans holds NULL in its place, as PostgreSQL's does for a subplan a
+ * parallel worker does not run.  EXPLAIN no longer shows it.
+ *-------------------------------------------------------------------------
+ */
+#include "introw.h"
+
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/plannodes.h"
+
+/* Does node read the PARAM_EXEC parameter *paramid? */
+static bool
+ReadsParam(Node *node, int *paramid)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC &&
+		((Param *) node)->paramid == *paramid)
+		return true;
+	return expression_tree_walker(node, ReadsParam, paramid);
+}
+
+/*
+ * Does plan read paramid in its own expressions?  True, to be safe, for
+ * a node whose expressions are not all listed here.
+ */
+static bool
+NodeReads(Plan *plan, int paramid)
+{
+	Node	   *own = NULL;
+
+	switch (nodeTag(plan))
+	{
+		case T_Limit:
+			own = (Node *) list_make2(((Limit *) plan)->limitOffset, ((Limit *) plan)->limitCount);
+			break;
+		case T_Result:
+			own = ((Result *) plan)->resconstantqual;
+			break;
+		case T_CustomScan:
+			/* the extension's own: no expression elsewhere */
+			if (strncmp(((CustomScan *) plan)->methods->CustomName, "introw_", 7) != 0)
+				return true;
+			own = (Node *) ((CustomScan *) plan)->custom_exprs;
+			break;
+		case T_Agg:
+		case T_Sort:
+		case T_IncrementalSort:
+		case T_Unique:
+		case T_Material:
+		case T_Gather:
+		case T_GatherMerge:
+		case T_LockRows:
+		case T_SeqScan:
+			break;
+		default:
+			return true;
+	}
+	return ReadsParam((Node *) plan->targetlist, &paramid) ||
+		ReadsParam((Node *) plan->qual, &paramid) || ReadsParam(own, &paramid);
+}
+
+static void WalkPlans(List *plans, Bitmapset **read, List **owners);
+
+/*
+ * The parameters any node of the tree reads from outside it (read), and
+ * the nodes with initplans (owners).
+ */
+static void
+WalkPlan(Plan *plan, Bitmapset **read, List **owners)
+{
+	if (plan == NULL)
+		return;
+	check_stack_depth();
+	*read = bms_add_members(*read, plan->extParam);
+	if (plan->initPlan != NIL)
+		*owners = lappend(*owners, plan);
+	WalkPlans(PlanChildren(plan), read, owners);
+	WalkPlan(plan->lefttree, read, owners);
+	WalkPlan(plan->righttree, read, owners);
+}
+
+static void
+WalkPlans(List *plans, Bitmapset **read, List **owners)
+{
+	ListCell   *lc;
+
+	foreach(lc, plans)
+		WalkPlan(lfirst(lc), read, owners);
+}
+
+/* Is initplan (SELECT f()), f a function of the principal? */
+static bool
+IsPrincipalInitplan(PlannedStmt *stmt, SubPlan *initplan)
+{
+	Plan	   *plan = list_nth(stmt->subplans, initplan->plan_id - 1);
+	Expr	   *expr;
+
+	if (plan == NULL || initplan->subLinkType != EXPR_SUBLINK ||
+		list_length(initplan->setParam) != 1 || initplan->parParam != NIL ||
+		initplan->args != NIL)
+		return false;
+	if (!IsA(plan, Result) || plan->lefttree != NULL || plan->qual != NIL ||
+		plan->initPlan != NIL || ((Result *) plan)->resconstantqual != NULL ||
+		list_length(plan->targetlist) != 1)
+		return false;
+	expr = linitial_node(TargetEntry, plan->targetlist)->expr;
+	return IsA(expr, FuncExpr) && ((FuncExpr *) expr)->args == NIL &&
+		IsPrincipalFunction(((FuncExpr *) expr)->funcid);
+}
+
+/* Take out of stmt the principal's initplans that nothing reads. */
+void
+DropUnreadInitplans(PlannedStmt *stmt)
+{
+	Bitmapset  *read = NULL;
+	List	   *owners = NIL;
+	ListCell   *lo;
+
+	WalkPlan(stmt->planTree, &read, &owners);
+	WalkPlans(stmt->subplans, &read, &owners);
+	foreach(lo, owners)
+	{
+		Plan	   *owner = lfirst(lo);
+		List	   *kept = NIL;
+		ListCell   *li;
+
+		foreach(li, owner->initPlan)
+		{
+			SubPlan    *initplan = lfirst_node(SubPlan, li);
+
+			if (IsPrincipalInitplan(stmt, initplan) &&
+				!bms_is_member(linitial_int(initplan->setParam), read) &&
+				!NodeReads(owner, linitial_int(initplan->setParam)))
+				list_nth_cell(stmt->subplans, initplan->plan_id - 1)->ptr_value = NULL;
+			else
+				kept = lappend(kept, initplan);
+		}
+		owner->initPlan = kept;
+	}
+}
