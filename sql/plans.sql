@@ -563,6 +563,20 @@ BEGIN;
 SELECT w AS who, r.* FROM unnest(ARRAY['user 1', 'contact 1', 'nobody']) w,
      LATERAL pg_temp.read_after_switch(true, w) r;
 ROLLBACK;
+-- An initplan of the query's own, (SELECT introw.current_contact_id()),
+-- stays in the plan (src/unread_initplans.c), also where PostgreSQL does
+-- not count its parameter among those a node reads: a WindowAgg's run
+-- condition.  Only the initplans the ordered scan calls leave it.  Contact
+-- 46 reads 100 deals: the first 46 rows.
+SET ROLE regress_introw_plans;
+SELECT introw.set_contact(46);
+EXPLAIN (COSTS OFF) SELECT count(*) FROM (SELECT row_number() OVER (ORDER BY object_id) AS rn FROM introw.deals) s
+WHERE rn <= (SELECT introw.current_contact_id());
+SELECT count(*) AS first_rows, (SELECT count(*) FROM introw.deals) AS deals
+FROM (SELECT row_number() OVER (ORDER BY object_id) AS rn FROM introw.deals) s
+WHERE rn <= (SELECT introw.current_contact_id());
+SELECT introw.reset_principal();
+RESET ROLE;
 -- Not dropped: an OR with an arm whose index condition is not exact (a
 -- pattern's prefix range), read by a superuser with a contact principal;
 -- dropped: the same OR with a bigint equality.  Counts equal a

@@ -179,6 +179,9 @@ extern List *PrincipalCallsAsConstants(List *qual, struct ExprContext *econtext)
 /* scan_support.c: the ordered scans (scans.h) */
 extern void OrderedScansInit(void);
 
+/* ordered_scan.c */
+extern List *OrderedScanCalledParams(struct Plan *plan);
+
 /* visibility_epoch.c */
 typedef struct SnapshotState
 {

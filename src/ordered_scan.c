@@ -107,7 +107,14 @@ enum
 	NUM_INDEXES
 };
 
-/* What the plan carries (custom_private), built by PlanInfo/ParseInfo. */
+/*
+ * What the plan carries (custom_private): the ScanInfo (InfoToList), then
+ * the parameters its calls replace (PRIVATE_CALLED), then the bounds'
+ * strategies (scan_support.c).
+ */
+#define PRIVATE_CALLED 3
+
+/* What a path carries (custom_private), built by InfoToList/InfoFromList. */
 typedef struct ScanInfo
 {
 	AttrNumber	attnums[NUM_COLUMNS];
@@ -505,17 +512,41 @@ SubmitterIsContact(PlannerInfo *root, BoolExpr *or, const ScanInfo *info, Index 
  * reads those parameters, so their initplans leave the plan
  * (unread_initplans.c) and are not set up at each start.
  */
+typedef struct Calls
+{
+	PlannerInfo *root;
+	List	   *replaced;		/* the parameters replaced */
+} Calls;
+
 static Node *
-PrincipalCalls(Node *node, PlannerInfo *root)
+PrincipalCalls(Node *node, Calls *calls)
 {
 	FuncExpr   *call;
 
 	if (node == NULL)
 		return NULL;
-	call = PolicyInitplanCall(root, node);
+	call = PolicyInitplanCall(calls->root, node);
 	if (call != NULL && IsPrincipalFunction(call->funcid))
+	{
+		calls->replaced = list_append_unique_int(calls->replaced, ((Param *) node)->paramid);
 		return copyObject((Node *) call);
-	return expression_tree_mutator(node, PrincipalCalls, root);
+	}
+	return expression_tree_mutator(node, PrincipalCalls, calls);
+}
+
+/*
+ * The parameters whose initplans the ordered scan plan holds the calls
+ * of, in place of the parameters (NIL: none, or another plan): the
+ * initplans that may leave the plan.
+ */
+List *
+OrderedScanCalledParams(Plan *plan)
+{
+	CustomScan *cscan = (CustomScan *) plan;
+
+	if (!IsA(plan, CustomScan) || cscan->methods != &scan_methods)
+		return NIL;
+	return list_nth(cscan->custom_private, PRIVATE_CALLED);
 }
 
 /*
@@ -535,6 +566,8 @@ PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *implied = NIL;
 	ScanInfo	info;
 	List	   *tested_instead = NIL;
+	Calls		calls = {root, NIL};
+	CustomScan *cscan;
 	ListCell   *lc;
 
 	InfoFromList(best_path->custom_private, &info);
@@ -547,11 +580,15 @@ PlanOrderedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 			SubmitterIsContact(root, (BoolExpr *) rinfo->clause, &info, rel->relid))
 		{
 			implied = list_make1(rinfo);
-			tested_instead = list_make1(PrincipalCalls((Node *) rinfo->clause, root));
+			tested_instead = list_make1(PrincipalCalls((Node *) rinfo->clause, &calls));
 			break;
 		}
 	}
-	return ScanMakePlan(rel, best_path, tlist, clauses, implied, tested_instead, &scan_methods);
+	cscan = (CustomScan *) ScanMakePlan(rel, best_path, tlist, clauses, implied, tested_instead,
+										&scan_methods);
+	/* before the bounds' strategies, the last item */
+	cscan->custom_private = list_insert_nth(cscan->custom_private, PRIVATE_CALLED, calls.replaced);
+	return &cscan->scan.plan;
 }
 
 /* ------------------------------------------------------------------------

@@ -13,6 +13,8 @@
  * (implied_quals.c) on the finished plan, takes them out.
  *
  * An initplan is taken out when all of these hold:
+ *	 - an ordered scan of the plan holds the call in place of its parameter
+ *	   (OrderedScanCalledParams): an initplan of the query's own stays;
  *	 - it is (SELECT f()), f one of the extension's C functions of the
  *	   principal (principal_constants.c), a Result of one column;
  *	 - no plan node of the statement, its subplans' included, has its
@@ -23,9 +25,14 @@
  *	   expressions are all known here (a Limit, an aggregate, a sort, a
  *	   Result, a Gather, an ordered scan...) whose expressions do not name
  *	   it.  Under any other node it stays.
- * It leaves its node's list of initplans, and the statement's list of
- * subplans holds NULL in its place, as PostgreSQL's does for a subplan a
- * parallel worker does not run.  EXPLAIN no longer shows it.
+ * The first condition is needed: finalize_plan() does not put every
+ * parameter a node reads in its sets (a WindowAgg's run condition, a
+ * ModifyTable's WITH CHECK options).  It leaves its node's list of
+ * initplans, and the statement's list of subplans holds NULL in its place,
+ * as PostgreSQL's does for a subplan a parallel worker does not run.
+ * EXPLAIN no longer shows it.  Were a parameter so taken out read after
+ * all, it would read 0 or false, as no principal: no tenant, no contact,
+ * not the whole tenant.
  *-------------------------------------------------------------------------
  */
 #include "introw.h"
@@ -81,39 +88,52 @@ NodeReads(Plan *plan, int paramid)
 		case T_SeqScan:
 			break;
 		default:
+			/*
+			 * Any other node keeps its initplans: a ModifyTable, for one,
+			 * reads its WITH CHECK options' parameters, not in its sets.
+			 */
 			return true;
 	}
 	return ReadsParam((Node *) plan->targetlist, &paramid) ||
 		ReadsParam((Node *) plan->qual, &paramid) || ReadsParam(own, &paramid);
 }
 
-static void WalkPlans(List *plans, Bitmapset **read, List **owners);
 
-/*
- * The parameters any node of the tree reads from outside it (read), and
- * the nodes with initplans (owners).
- */
-static void
-WalkPlan(Plan *plan, Bitmapset **read, List **owners)
+/* What a walk of the plans finds. */
+typedef struct Found
 {
+	Bitmapset  *read;			/* the parameters a node reads from outside it */
+	Bitmapset  *called;			/* those an ordered scan holds the calls of */
+	List	   *owners;			/* the nodes with initplans */
+} Found;
+
+static void WalkPlans(List *plans, Found *found);
+
+static void
+WalkPlan(Plan *plan, Found *found)
+{
+	ListCell   *lc;
+
 	if (plan == NULL)
 		return;
 	check_stack_depth();
-	*read = bms_add_members(*read, plan->extParam);
+	found->read = bms_add_members(found->read, plan->extParam);
+	foreach(lc, OrderedScanCalledParams(plan))
+		found->called = bms_add_member(found->called, lfirst_int(lc));
 	if (plan->initPlan != NIL)
-		*owners = lappend(*owners, plan);
-	WalkPlans(PlanChildren(plan), read, owners);
-	WalkPlan(plan->lefttree, read, owners);
-	WalkPlan(plan->righttree, read, owners);
+		found->owners = lappend(found->owners, plan);
+	WalkPlans(PlanChildren(plan), found);
+	WalkPlan(plan->lefttree, found);
+	WalkPlan(plan->righttree, found);
 }
 
 static void
-WalkPlans(List *plans, Bitmapset **read, List **owners)
+WalkPlans(List *plans, Found *found)
 {
 	ListCell   *lc;
 
 	foreach(lc, plans)
-		WalkPlan(lfirst(lc), read, owners);
+		WalkPlan(lfirst(lc), found);
 }
 
 /* Is initplan (SELECT f()), f a function of the principal? */
@@ -140,13 +160,14 @@ IsPrincipalInitplan(PlannedStmt *stmt, SubPlan *initplan)
 void
 DropUnreadInitplans(PlannedStmt *stmt)
 {
-	Bitmapset  *read = NULL;
-	List	   *owners = NIL;
+	Found		found = {NULL, NULL, NIL};
 	ListCell   *lo;
 
-	WalkPlan(stmt->planTree, &read, &owners);
-	WalkPlans(stmt->subplans, &read, &owners);
-	foreach(lo, owners)
+	WalkPlan(stmt->planTree, &found);
+	WalkPlans(stmt->subplans, &found);
+	if (bms_is_empty(found.called))
+		return;
+	foreach(lo, found.owners)
 	{
 		Plan	   *owner = lfirst(lo);
 		List	   *kept = NIL;
@@ -157,9 +178,10 @@ DropUnreadInitplans(PlannedStmt *stmt)
 			SubPlan    *initplan = lfirst_node(SubPlan, li);
 
 			if (IsPrincipalInitplan(stmt, initplan) &&
-				!bms_is_member(linitial_int(initplan->setParam), read) &&
+				bms_is_member(linitial_int(initplan->setParam), found.called) &&
+				!bms_is_member(linitial_int(initplan->setParam), found.read) &&
 				!NodeReads(owner, linitial_int(initplan->setParam)))
-				list_nth_cell(stmt->subplans, initplan->plan_id - 1)->ptr_value = NULL;
+				lfirst(list_nth_cell(stmt->subplans, initplan->plan_id - 1)) = NULL;
 			else
 				kept = lappend(kept, initplan);
 		}
