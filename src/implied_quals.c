@@ -257,15 +257,39 @@ PlanChildren(Plan *plan)
 	}
 }
 
-static void WalkPlans(List *plans, List *rtable);
-
-/* Every scan of a table in the plan tree. */
+/*
+ * Call visit on every plan of the statement: its tree and its subplans',
+ * each node before the plans below it (PlanChildren, left, right).
+ */
 static void
-WalkPlan(Plan *plan, List *rtable)
+WalkPlanTree(Plan *plan, PlanVisitor visit, void *arg)
 {
+	ListCell   *lc;
+
 	if (plan == NULL)
 		return;
 	check_stack_depth();
+	visit(plan, arg);
+	foreach(lc, PlanChildren(plan))
+		WalkPlanTree(lfirst(lc), visit, arg);
+	WalkPlanTree(plan->lefttree, visit, arg);
+	WalkPlanTree(plan->righttree, visit, arg);
+}
+
+void
+WalkStatementPlans(PlannedStmt *stmt, PlanVisitor visit, void *arg)
+{
+	ListCell   *lc;
+
+	WalkPlanTree(stmt->planTree, visit, arg);
+	foreach(lc, stmt->subplans)
+		WalkPlanTree(lfirst(lc), visit, arg);
+}
+
+/* The rewrites of a scan of a table (rtable: the statement's). */
+static void
+RewriteScan(Plan *plan, void *rtable)
+{
 	switch (nodeTag(plan))
 	{
 		case T_BitmapHeapScan:
@@ -282,18 +306,6 @@ WalkPlan(Plan *plan, List *rtable)
 		default:
 			break;
 	}
-	WalkPlans(PlanChildren(plan), rtable);
-	WalkPlan(plan->lefttree, rtable);
-	WalkPlan(plan->righttree, rtable);
-}
-
-static void
-WalkPlans(List *plans, List *rtable)
-{
-	ListCell   *lc;
-
-	foreach(lc, plans)
-		WalkPlan(lfirst(lc), rtable);
 }
 
 static PlannedStmt *
@@ -309,8 +321,7 @@ ImpliedQualsPlanner(Query *parse, const char *query_string, int cursor_options,
 	/* the library may be preloaded in databases without the extension */
 	if (implied_quals_enabled && OidIsValid(get_namespace_oid("introw", true)))
 	{
-		WalkPlan(stmt->planTree, stmt->rtable);
-		WalkPlans(stmt->subplans, stmt->rtable);
+		WalkStatementPlans(stmt, RewriteScan, stmt->rtable);
 		DropUnreadInitplans(stmt);
 	}
 	return stmt;

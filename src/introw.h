@@ -165,9 +165,11 @@ extern bool implied_quals_enabled;
 extern void ImpliedQualsInit(void);
 struct Plan;
 extern List *PlanChildren(struct Plan *plan);
+struct PlannedStmt;
+typedef void (*PlanVisitor) (struct Plan *plan, void *arg);
+extern void WalkStatementPlans(struct PlannedStmt *stmt, PlanVisitor visit, void *arg);
 
 /* unread_initplans.c */
-struct PlannedStmt;
 extern void DropUnreadInitplans(struct PlannedStmt *stmt);
 
 /* principal_constants.c */

@@ -37,7 +37,6 @@
  */
 #include "introw.h"
 
-#include "miscadmin.h"
 #include "nodes/extensible.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/plannodes.h"
@@ -107,33 +106,18 @@ typedef struct Found
 	List	   *owners;			/* the nodes with initplans */
 } Found;
 
-static void WalkPlans(List *plans, Found *found);
-
+/* What the walk finds in one node. */
 static void
-WalkPlan(Plan *plan, Found *found)
+Find(Plan *plan, void *arg)
 {
+	Found	   *found = arg;
 	ListCell   *lc;
 
-	if (plan == NULL)
-		return;
-	check_stack_depth();
 	found->read = bms_add_members(found->read, plan->extParam);
 	foreach(lc, OrderedScanCalledParams(plan))
 		found->called = bms_add_member(found->called, lfirst_int(lc));
 	if (plan->initPlan != NIL)
 		found->owners = lappend(found->owners, plan);
-	WalkPlans(PlanChildren(plan), found);
-	WalkPlan(plan->lefttree, found);
-	WalkPlan(plan->righttree, found);
-}
-
-static void
-WalkPlans(List *plans, Found *found)
-{
-	ListCell   *lc;
-
-	foreach(lc, plans)
-		WalkPlan(lfirst(lc), found);
 }
 
 /* Is initplan (SELECT f()), f a function of the principal? */
@@ -156,15 +140,14 @@ IsPrincipalInitplan(PlannedStmt *stmt, SubPlan *initplan)
 		IsPrincipalFunction(((FuncExpr *) expr)->funcid);
 }
 
-/* Take out of stmt the principal's initplans that nothing reads. */
+/* Take out of stmt the initplans the ordered scans call that nothing reads. */
 void
 DropUnreadInitplans(PlannedStmt *stmt)
 {
 	Found		found = {NULL, NULL, NIL};
 	ListCell   *lo;
 
-	WalkPlan(stmt->planTree, &found);
-	WalkPlans(stmt->subplans, &found);
+	WalkStatementPlans(stmt, Find, &found);
 	if (bms_is_empty(found.called))
 		return;
 	foreach(lo, found.owners)
