@@ -158,6 +158,8 @@ typedef enum PolicyTest
 extern PolicyTest PolicyArmOf(Node *node, Node **key);
 struct PlannerInfo;
 extern bool PolicyInitplanOf(struct PlannerInfo *root, Node *node, const char *function);
+struct Plan;
+extern FuncExpr *InitplanCall(SubPlan *initplan, struct Plan *plan);
 extern FuncExpr *PolicyInitplanCall(struct PlannerInfo *root, Node *node);
 
 /* implied_quals.c */

@@ -346,6 +346,30 @@ AnyOf(Oid opfamily, Node *key, Expr *array)
 }
 
 /*
+ * The call f() of initplan (SELECT f()), f of no arguments, plan its plan:
+ * a Result of that one column, with no input, filter, parameters or
+ * initplans of its own; NULL for any other initplan.
+ */
+FuncExpr *
+InitplanCall(SubPlan *initplan, Plan *plan)
+{
+	TargetEntry *result;
+
+	if (plan == NULL || initplan->subLinkType != EXPR_SUBLINK ||
+		list_length(initplan->setParam) != 1 || initplan->parParam != NIL ||
+		initplan->args != NIL)
+		return NULL;
+	if (!IsA(plan, Result) || plan->lefttree != NULL || plan->qual != NIL ||
+		((Result *) plan)->resconstantqual != NULL || plan->initPlan != NIL ||
+		!bms_is_empty(plan->extParam) || list_length(plan->targetlist) != 1)
+		return NULL;
+	result = linitial_node(TargetEntry, plan->targetlist);
+	if (!IsA(result->expr, FuncExpr) || ((FuncExpr *) result->expr)->args != NIL)
+		return NULL;
+	return (FuncExpr *) result->expr;
+}
+
+/*
  * The call f() of the initplan (SELECT f()) of this query level whose
  * output node is, f a function of no arguments; NULL when node is not such
  * an output.
@@ -361,19 +385,9 @@ PolicyInitplanCall(PlannerInfo *root, Node *node)
 	foreach(lc, root->init_plans)
 	{
 		SubPlan    *initplan = lfirst_node(SubPlan, lc);
-		Plan	   *plan = planner_subplan_get_plan(root, initplan);
-		TargetEntry *result;
 
-		if (initplan->subLinkType != EXPR_SUBLINK || list_length(initplan->setParam) != 1 ||
-			linitial_int(initplan->setParam) != param->paramid)
-			continue;
-		if (!IsA(plan, Result) || plan->lefttree != NULL || plan->qual != NIL ||
-			((Result *) plan)->resconstantqual != NULL || list_length(plan->targetlist) != 1)
-			return NULL;
-		result = linitial_node(TargetEntry, plan->targetlist);
-		if (!IsA(result->expr, FuncExpr) || ((FuncExpr *) result->expr)->args != NIL)
-			return NULL;
-		return (FuncExpr *) result->expr;
+		if (list_member_int(initplan->setParam, param->paramid))
+			return InitplanCall(initplan, planner_subplan_get_plan(root, initplan));
 	}
 	return NULL;
 }

@@ -121,24 +121,11 @@ static bool
 IsPrincipalInitplan(SubPlanState *sstate, EState *estate)
 {
 	SubPlan    *subplan = sstate->subplan;
-	Plan	   *plan = sstate->planstate ? sstate->planstate->plan : NULL;
-	Expr	   *expr;
-	int			paramid;
+	FuncExpr   *call = InitplanCall(subplan, sstate->planstate ? sstate->planstate->plan : NULL);
 
-	if (plan == NULL || subplan->subLinkType != EXPR_SUBLINK ||
-		list_length(subplan->setParam) != 1 || subplan->parParam != NIL ||
-		subplan->args != NIL)
-		return false;
-	paramid = linitial_int(subplan->setParam);
-	if (estate->es_param_exec_vals[paramid].execPlan != sstate)
-		return false;
-	if (!IsA(plan, Result) || plan->lefttree != NULL || plan->qual != NIL ||
-		((Result *) plan)->resconstantqual != NULL || !bms_is_empty(plan->extParam) ||
-		list_length(plan->targetlist) != 1)
-		return false;
-	expr = linitial_node(TargetEntry, plan->targetlist)->expr;
-	return IsA(expr, FuncExpr) && ((FuncExpr *) expr)->args == NIL &&
-		IsPrincipalFunction(((FuncExpr *) expr)->funcid);
+	return call != NULL &&
+		estate->es_param_exec_vals[linitial_int(subplan->setParam)].execPlan == sstate &&
+		IsPrincipalFunction(call->funcid);
 }
 
 static bool

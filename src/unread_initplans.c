@@ -124,20 +124,9 @@ Find(Plan *plan, void *arg)
 static bool
 IsPrincipalInitplan(PlannedStmt *stmt, SubPlan *initplan)
 {
-	Plan	   *plan = list_nth(stmt->subplans, initplan->plan_id - 1);
-	Expr	   *expr;
+	FuncExpr   *call = InitplanCall(initplan, list_nth(stmt->subplans, initplan->plan_id - 1));
 
-	if (plan == NULL || initplan->subLinkType != EXPR_SUBLINK ||
-		list_length(initplan->setParam) != 1 || initplan->parParam != NIL ||
-		initplan->args != NIL)
-		return false;
-	if (!IsA(plan, Result) || plan->lefttree != NULL || plan->qual != NIL ||
-		plan->initPlan != NIL || ((Result *) plan)->resconstantqual != NULL ||
-		list_length(plan->targetlist) != 1)
-		return false;
-	expr = linitial_node(TargetEntry, plan->targetlist)->expr;
-	return IsA(expr, FuncExpr) && ((FuncExpr *) expr)->args == NIL &&
-		IsPrincipalFunction(((FuncExpr *) expr)->funcid);
+	return call != NULL && IsPrincipalFunction(call->funcid);
 }
 
 /* Take out of stmt the initplans the ordered scans call that nothing reads. */
