@@ -633,15 +633,22 @@ Implied(OrderedScanState *state)
 	return state->implied;
 }
 
+/* A row's created_at (NOT NULL), read from its value. */
+static TimestampTz
+CreatedValue(Datum value, bool isnull)
+{
+	if (isnull)
+		elog(ERROR, "crm_objects.created_at is NULL");
+	return DatumGetTimestampTz(value);
+}
+
 static TimestampTz
 CreatedOf(OrderedScanState *state, TupleTableSlot *slot)
 {
 	bool		isnull;
 	Datum		value = slot_getattr(slot, state->info.attnums[COL_CREATED], &isnull);
 
-	if (isnull)
-		elog(ERROR, "crm_objects.created_at is NULL");
-	return DatumGetTimestampTz(value);
+	return CreatedValue(value, isnull);
 }
 
 /* Is the row of the scan's object_type?  (A deterministic collation.) */
@@ -680,9 +687,8 @@ HoldRow(OrderedScanState *state, TupleTableSlot *slot, int *allocated)
 	heap_deform_tuple(tuple, desc, held->values, HeldNulls(held, desc));
 	MemoryContextSwitchTo(old);
 	held->tid = tuple->t_self;
-	if (HeldNulls(held, desc)[state->info.attnums[COL_CREATED] - 1])
-		elog(ERROR, "crm_objects.created_at is NULL");
-	held->created = DatumGetTimestampTz(held->values[state->info.attnums[COL_CREATED] - 1]);
+	held->created = CreatedValue(held->values[state->info.attnums[COL_CREATED] - 1],
+								 HeldNulls(held, desc)[state->info.attnums[COL_CREATED] - 1]);
 }
 
 /*
